@@ -1,0 +1,1 @@
+"""Step modules of the lottery-ticket workflow."""

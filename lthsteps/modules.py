@@ -1,0 +1,1 @@
+"""MMDetection modules registered by this package (hooks, heads, metrics)."""
