@@ -19,8 +19,9 @@ def load_config(path: str | os.PathLike, options: dict | None = None) -> Config:
     return cfg
 
 
-def build_model(cfg: Config):
-    """The detector of ``cfg``, on CPU, with its init_cfg applied (as MMEngine's Runner would)."""
+def build_model(cfg: Config, init_weights: bool = False):
+    """The detector of ``cfg`` on CPU; ``init_weights`` applies its init_cfg as MMEngine's Runner would
+    (which may load pretrained files), otherwise the layers keep PyTorch's default init."""
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
@@ -28,5 +29,43 @@ def build_model(cfg: Config):
 
     register_all_modules(init_default_scope=True)
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    if init_weights:
+        model.init_weights()
     return model
+
+
+def _innermost_dataset(dataset_cfg: dict) -> dict:
+    # Wrappers such as RepeatDataset / ClassBalancedDataset keep the real dataset under `dataset`.
+    while "dataset" in dataset_cfg:
+        dataset_cfg = dataset_cfg["dataset"]
+    return dataset_cfg
+
+
+def _set_num_classes(node, num_classes: int) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "num_classes":
+                node[key] = num_classes
+            else:
+                _set_num_classes(value, num_classes)
+    elif isinstance(node, list):
+        for item in node:
+            _set_num_classes(item, num_classes)
+
+
+def bind_dataset(cfg: Config, descriptor: dict) -> Config:
+    """Point the config's train/test dataloaders at a prepared dataset and size the heads for it.
+
+    ``descriptor`` is a dataset descriptor (see ``lthsteps.datasets``). The RoI heads'
+    ``num_classes`` follows the dataset's classes; the RPN (class-agnostic) is left alone.
+    """
+    classes = tuple(descriptor["classes"])
+    for loader, split in (("train_dataloader", "train"), ("test_dataloader", "val")):
+        dataset = _innermost_dataset(cfg[loader]["dataset"])
+        spec = descriptor["splits"][split]
+        dataset.update(data_root="", ann_file=spec["ann_file"], data_prefix=dict(img=spec["img_dir"] + "/"),
+                       metainfo=dict(classes=classes))
+    if "ann_file" in cfg.get("test_evaluator", {}):
+        cfg.test_evaluator["ann_file"] = descriptor["splits"]["val"]["ann_file"]
+    _set_num_classes(cfg.model["roi_head"], len(classes))
+    return cfg

@@ -1,1 +1,5 @@
-"""MMDetection modules registered by this package (hooks, heads, metrics)."""
+"""Importing this module registers every MMDetection/MMEngine extension of ``lthsteps``.
+
+Model configs name it in ``custom_imports`` (``lthsteps.mm.load_config`` adds it).
+"""
+from lthsteps import hooks, layers  # noqa: F401

@@ -1,0 +1,48 @@
+# The embedded-default analog of faster-rcnn_r18-c4_voc.py: the same C4 structure and parameter
+# names (base = stem..layer3, top = layer4 as shared RoI head), 1/4 of the channel width, trained from
+# scratch on the generated 160 px dataset so that a whole pruning sweep runs on 2 CPU cores.
+_base_ = './faster-rcnn_r18-c4_voc.py'
+
+width = 16  # ResNet base width (64 in ResNet-18)
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    backbone=dict(base_channels=width, frozen_stages=-1, norm_cfg=norm_cfg, norm_eval=False, init_cfg=None),
+    rpn_head=dict(
+        in_channels=width * 4, feat_channels=width * 8,
+        anchor_generator=dict(scales=[1, 2, 4, 8], ratios=[0.5, 1.0, 2.0], strides=[16])),
+    roi_head=dict(
+        shared_head=dict(type='WidthResLayer', base_channels=width, norm_cfg=norm_cfg, norm_eval=False,
+                         init_cfg=None),
+        bbox_roi_extractor=dict(out_channels=width * 4),
+        bbox_head=dict(in_channels=width * 8)),
+    train_cfg=dict(
+        rpn=dict(sampler=dict(num=128)),
+        rpn_proposal=dict(nms_pre=1000, max_per_img=200),
+        rcnn=dict(sampler=dict(num=64))),
+    test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
+
+image_size = (160, 160)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                        dataset=dict(pipeline=train_pipeline, filter_cfg=dict(min_size=4)))
+test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))
+
+max_iters = 300
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters, milestones=[240], gamma=0.1),
+]
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=max_iters))

@@ -1,0 +1,158 @@
+"""Evaluate a detector's weights on the validation split of a prepared dataset.
+
+    python -m lthsteps.evaluate --config CFG --dataset dataset.json --weights weights.pth \
+        --metrics metrics.json --detections detections.bbox.json
+
+Writes the raw detections (COCO results format: ``[{"image_id", "category_id", "bbox": [x, y, w, h],
+"score"}]``, what later analyses and TIDE read) and ``metrics.json``::
+
+    {"bbox": {"mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR100", ...,
+              "per_category": {name: {"AP", "AP50", "AP_small", "AP_medium", "AP_large", "instances"}}},
+     "voc": {"mAP", "mode", "per_category": {name: AP}} | null}
+
+COCO numbers come from pycocotools' COCOeval (AP at IoU .50:.95 on a 0..1 scale); per-category
+and per-area APs are read from its precision array. The VOC mAP is the paper's VOC number (IoU 0.5,
+11-point interpolation for VOC2007), computed with MMDetection's ``eval_map`` as its VOCMetric does.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.config import DictAction
+
+from lthsteps.checkpoints import atomic_write, load_state_dict
+from lthsteps.datasets import DatasetError, load_descriptor
+from lthsteps.mm import bind_dataset, build_model, load_config
+
+COCO_STATS = ("mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+              "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
+AREAS = ("all", "small", "medium", "large")  # COCOeval's areaRng order
+
+
+def _mean_valid(precision: np.ndarray) -> float:
+    valid = precision[precision > -1]
+    return float(valid.mean()) if valid.size else float("nan")
+
+
+def coco_metrics(gt: dict, detections: list[dict], iou_type: str = "bbox") -> dict:
+    """COCO summary metrics plus per-category AP (overall, AP50 and by area) of ``detections``."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        if not detections:
+            return {name: 0.0 for name in COCO_STATS} | {"per_category": {}, "detections": 0}
+        evaluator = COCOeval(coco_gt, coco_gt.loadRes(detections), iou_type)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    result = {name: float(v) for name, v in zip(COCO_STATS, evaluator.stats)}
+    precision = evaluator.eval["precision"]  # [IoU thr, recall, category, area, max dets]
+    iou_50 = int(np.argmin(np.abs(evaluator.params.iouThrs - 0.5)))
+    instances = {c: 0 for c in coco_gt.getCatIds()}
+    for ann in gt["annotations"]:
+        instances[ann["category_id"]] += not ann.get("iscrowd", 0)
+    per_category = {}
+    for k, cat_id in enumerate(evaluator.params.catIds):
+        name = coco_gt.cats[cat_id]["name"]
+        entry = {"AP": _mean_valid(precision[:, :, k, 0, -1]), "AP50": _mean_valid(precision[iou_50, :, k, 0, -1])}
+        for a, area in enumerate(AREAS[1:], start=1):
+            entry[f"AP_{area}"] = _mean_valid(precision[:, :, k, a, -1])
+        per_category[name] = entry | {"instances": instances[cat_id]}
+    return result | {"per_category": per_category, "detections": len(detections)}
+
+
+def voc_metrics(gt: dict, detections: list[dict], mode: str = "11points") -> dict:
+    """VOC mAP at IoU 0.5 as MMDetection's VOCMetric computes it (legacy +1 box extent)."""
+    from mmdet.evaluation.functional import eval_map
+
+    cat_ids = [c["id"] for c in sorted(gt["categories"], key=lambda c: c["id"])]
+    label_of = {cat_id: i for i, cat_id in enumerate(cat_ids)}
+    image_ids = [img["id"] for img in gt["images"]]
+    row_of = {image_id: i for i, image_id in enumerate(image_ids)}
+    gt_boxes = [{"bboxes": [], "labels": [], "bboxes_ignore": [], "labels_ignore": []} for _ in image_ids]
+    for ann in gt["annotations"]:
+        x, y, w, h = ann["bbox"]
+        # VOC boxes are inclusive pixel ranges: legacy coordinates add the +1 back.
+        kind = "_ignore" if ann.get("iscrowd", 0) else ""
+        gt_boxes[row_of[ann["image_id"]]][f"bboxes{kind}"].append([x, y, x + w - 1, y + h - 1])
+        gt_boxes[row_of[ann["image_id"]]][f"labels{kind}"].append(label_of[ann["category_id"]])
+    annotations = [{k: np.array(v, dtype=np.float32 if k.startswith("bboxes") else np.int64).reshape(
+        (-1, 4) if k.startswith("bboxes") else (-1,)) for k, v in boxes.items()} for boxes in gt_boxes]
+    per_image = [[[] for _ in cat_ids] for _ in image_ids]
+    for det in detections:
+        x, y, w, h = det["bbox"]
+        per_image[row_of[det["image_id"]]][label_of[det["category_id"]]].append([x, y, x + w, y + h, det["score"]])
+    det_results = [[np.array(d, dtype=np.float32).reshape(-1, 5) for d in image] for image in per_image]
+    mean_ap, per_class = eval_map(det_results, annotations, iou_thr=0.5, logger="silent", nproc=1,
+                                  use_legacy_coordinate=True, eval_mode=mode)
+    names = [c["name"] for c in sorted(gt["categories"], key=lambda c: c["id"])]
+    return {"mAP": float(mean_ap), "mode": mode,
+            "per_category": {name: float(r["ap"]) for name, r in zip(names, per_class)}}
+
+
+def detect(cfg, weights: dict[str, torch.Tensor], work_dir: str) -> list[dict]:
+    """Run the config's test loop with ``weights`` loaded strictly; COCO-format detections."""
+    from mmengine.runner import Runner
+
+    out_prefix = str(Path(work_dir) / "detections")
+    cfg.work_dir = work_dir
+    cfg.load_from = None
+    cfg.test_evaluator = dict(type="CocoMetric", ann_file=cfg.test_dataloader.dataset.ann_file, metric="bbox",
+                              format_only=True, outfile_prefix=out_prefix)
+    runner = Runner.from_cfg(cfg)
+    getattr(runner.model, "module", runner.model).load_state_dict(weights, strict=True)
+    runner.test()
+    return json.loads(Path(out_prefix + ".bbox.json").read_text())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, type=Path, help="MMDetection config the weights belong to")
+    parser.add_argument("--dataset", required=True, type=Path, help="dataset descriptor JSON (lthsteps.datasets)")
+    parser.add_argument("--weights", required=True, type=Path)
+    parser.add_argument("--metrics", required=True, type=Path, help="metrics JSON to write")
+    parser.add_argument("--detections", required=True, type=Path, help="raw detections JSON to write")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        descriptor = load_descriptor(args.dataset)
+        cfg = bind_dataset(load_config(args.config, args.cfg_options), descriptor)
+        weights = load_state_dict(args.weights)
+        build_model(cfg).load_state_dict(weights, strict=True)
+    except (DatasetError, FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as work_dir:
+        detections = detect(cfg, weights, work_dir)
+    gt = json.loads(Path(descriptor["splits"]["val"]["ann_file"]).read_text())
+    metrics = {"weights": str(args.weights), "dataset": descriptor["name"], "bbox": coco_metrics(gt, detections),
+               "voc": voc_metrics(gt, detections, descriptor["voc_ap_mode"]) if descriptor.get("voc_ap_mode") else None}
+    atomic_write(args.detections, lambda tmp: Path(tmp).write_text(json.dumps(detections)))
+    atomic_write(args.metrics, lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
+    summary = {"bbox_mAP": metrics["bbox"]["mAP"], "bbox_AP50": metrics["bbox"]["AP50"]}
+    if metrics["voc"]:
+        summary["voc_mAP"] = metrics["voc"]["mAP"]
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""MMEngine hooks that make a training run a lottery-ticket round.
+
+``MaskHook`` keeps pruned weights at exactly zero; ``RewindCheckpointHook`` saves the weights
+that later rounds restart from (late resetting, Frankle et al. 2019, the paper's §4.3).
+"""
+from __future__ import annotations
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from lthsteps.checkpoints import save_state_dict
+from lthsteps.masks import check_masks_fit, load_masks, zeros_violations
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return getattr(model, "module", model)
+
+
+@HOOKS.register_module()
+class MaskHook(Hook):
+    """Train only the unpruned weights of a mask file.
+
+    Gradients of pruned weights are masked during backward, so momentum, Adam moments and
+    coupled weight decay never see them; after every optimizer step the pruned weights are set to
+    zero again, which makes the invariant hold for any optimizer. ``after_train`` verifies it.
+    """
+
+    priority = "ABOVE_NORMAL"  # before CheckpointHook (VERY_LOW) writes weights to disk
+
+    def __init__(self, mask_file: str) -> None:
+        self.mask_file = mask_file
+        self._pruned: dict[str, torch.Tensor] = {}
+        self._handles: list = []
+
+    def before_train(self, runner) -> None:
+        # Runs after init_weights() and load_from, so the masked weights are the ones trained.
+        model = _unwrap(runner.model)
+        masks, meta = load_masks(self.mask_file)
+        params = dict(model.named_parameters())
+        check_masks_fit(masks, {name: p.detach() for name, p in params.items()})
+        for name, keep in masks.items():
+            param = params[name]
+            pruned = (~keep).to(param.device)
+            self._pruned[name] = pruned
+            self._handles.append(param.register_hook(lambda grad, pruned=pruned: grad.masked_fill(pruned, 0)))
+        self._zero_pruned(model)
+        runner.logger.info(
+            f"MaskHook: {sum(int(p.sum()) for p in self._pruned.values())} weights pruned in "
+            f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')})"
+        )
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._zero_pruned(_unwrap(runner.model))
+
+    def after_train(self, runner) -> None:
+        model = _unwrap(runner.model)
+        bad = zeros_violations(model.state_dict(), {n: ~p.cpu() for n, p in self._pruned.items()})
+        for handle in self._handles:
+            handle.remove()
+        if bad:
+            raise RuntimeError(f"pruned weights are not zero after training: {bad}")
+
+    @torch.no_grad()
+    def _zero_pruned(self, model: torch.nn.Module) -> None:
+        params = dict(model.named_parameters())
+        for name, pruned in self._pruned.items():
+            params[name].masked_fill_(pruned, 0)
+
+
+@HOOKS.register_module()
+class RewindCheckpointHook(Hook):
+    """Save the model's weights after ``iteration`` optimizer steps as a plain weights file.
+
+    ``iteration=0`` saves the initial weights, i.e. classic LTH resetting to initialisation.
+    """
+
+    priority = "LOW"
+
+    def __init__(self, iteration: int, out_file: str) -> None:
+        if iteration < 0:
+            raise ValueError(f"rewind iteration must be >= 0, got {iteration}")
+        self.iteration = iteration
+        self.out_file = out_file
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        if runner.iter == self.iteration:
+            self._save(runner)
+
+    def after_train(self, runner) -> None:
+        if runner.iter == self.iteration:  # rewinding to the very end of training
+            self._save(runner)
+
+    def _save(self, runner) -> None:
+        save_state_dict(self.out_file, _unwrap(runner.model).state_dict())
+        runner.logger.info(f"RewindCheckpointHook: saved weights at iteration {runner.iter} to {self.out_file}")

@@ -1,0 +1,146 @@
+"""One training run of an MMDetection config: the dense run or one round of a lottery ticket.
+
+    python -m lthsteps.train --config CFG --dataset dataset.json --seed 0 --work-dir DIR \
+        --out weights.pth [--init rewind.pth] [--mask mask.npz] \
+        [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json]
+
+* dense: no ``--mask``; with ``--rewind-iter`` the weights after that many iterations are saved
+  as the rewind point that every pruning round restarts from (late resetting, paper §4.3);
+* a round: ``--init`` the rewind weights, ``--mask`` the round's mask; ``MaskHook`` keeps pruned
+  weights at zero, and the final weights are verified zero off-mask before they are written.
+
+Everything is checked before training starts: the config builds, the dataset files exist, the
+init weights and the mask fit the model. Outputs are written only when the run succeeded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from mmengine.config import Config, DictAction
+
+from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.datasets import DatasetError, load_descriptor
+from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
+from lthsteps.mm import bind_dataset, build_model, load_config
+
+
+def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
+                    mask: str | None = None, rewind_iter: int | None = None,
+                    rewind_out: str | None = None) -> Config:
+    """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round."""
+    cfg = bind_dataset(cfg, dataset)
+    cfg.work_dir = str(work_dir)
+    # Runners in one process need distinct names (MMEngine names them by timestamp otherwise).
+    cfg.experiment_name = f"{Path(work_dir).name}-seed{seed}-{time.time_ns()}"
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.load_from = str(init) if init else None
+    cfg.resume = False
+    hooks = list(cfg.get("custom_hooks", []))
+    if mask:
+        hooks.append(dict(type="MaskHook", mask_file=str(mask)))
+    if rewind_iter is not None:
+        hooks.append(dict(type="RewindCheckpointHook", iteration=rewind_iter, out_file=str(rewind_out)))
+    cfg.custom_hooks = hooks
+    return cfg
+
+
+def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None) -> dict[str, torch.Tensor]:
+    """Fail before training if the init weights or the mask do not fit the model; return its state dict."""
+    state = build_model(cfg).state_dict()
+    if init:
+        init_state = load_state_dict(init)
+        missing = sorted(set(state) - set(init_state))
+        unexpected = sorted(set(init_state) - set(state))
+        shapes = [k for k in set(state) & set(init_state) if state[k].shape != init_state[k].shape]
+        if missing or unexpected or shapes:
+            raise ValueError(f"init weights {init} do not fit the model of this config: missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]}, shape mismatch {shapes[:3]} — "
+                             "use the rewind/dense weights made with the same model config")
+    if mask:
+        check_masks_fit(load_masks(mask)[0], state)
+    max_iters = cfg.train_cfg.get("max_iters")
+    if rewind_iter is not None and max_iters is not None and not 0 <= rewind_iter <= max_iters:
+        raise ValueError(f"rewind iteration {rewind_iter} is outside training (0..{max_iters}): "
+                         "set rewind_iter in the config to a value in that range")
+    return state
+
+
+def prepare(args: argparse.Namespace) -> Config:
+    """The run's config, after every input has been checked (raises on bad input)."""
+    cfg = training_config(load_config(args.config, args.cfg_options), load_descriptor(args.dataset),
+                          seed=args.seed, work_dir=args.work_dir, init=args.init, mask=args.mask,
+                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out)
+    check_inputs(cfg, args.init, args.mask, args.rewind_iter)
+    return cfg
+
+
+def train(cfg: Config, args: argparse.Namespace) -> dict:
+    """Train, verify, write the weights and the report."""
+    from mmengine.runner import Runner
+
+    start = time.perf_counter()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    seconds = time.perf_counter() - start
+
+    state = {k: v.detach().cpu() for k, v in getattr(runner.model, "module", runner.model).state_dict().items()}
+    report = {"iterations": runner.iter, "train_seconds": round(seconds, 2), "seed": args.seed,
+              "config": str(args.config), "init": args.init, "mask": args.mask}
+    masks, meta = load_masks(args.mask) if args.mask else ({}, None)
+    bad = zeros_violations(state, masks)
+    if bad:
+        raise RuntimeError(f"final weights are not zero where the mask {args.mask} is zero: {bad}")
+    report |= {"mask_meta": meta, "zeros_violations": bad, **sparsity_report(state, masks)}
+    save_state_dict(args.out, state)
+    # Verify the file as written, not just the in-memory weights.
+    if args.mask and zeros_violations(load_state_dict(args.out), masks):
+        Path(args.out).unlink()
+        raise RuntimeError(f"{args.out} is not zero off-mask after saving; removed it")
+    if args.report:
+        atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, type=Path, help="MMDetection config file")
+    parser.add_argument("--dataset", required=True, type=Path, help="dataset descriptor JSON (lthsteps.datasets)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work-dir", required=True, type=Path, help="MMEngine logs and in-round checkpoints")
+    parser.add_argument("--out", required=True, type=Path, help="final weights (plain tensor dict)")
+    parser.add_argument("--init", default=None, help="initial weights, e.g. the rewind checkpoint")
+    parser.add_argument("--mask", default=None, help="mask file (lthsteps.masks) to train under")
+    parser.add_argument("--rewind-iter", type=int, default=None, help="save weights after this many iterations")
+    parser.add_argument("--rewind-out", default=None, help="where the rewind weights go")
+    parser.add_argument("--report", default=None, help="JSON: iterations, time, sparsity report of the result")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, default=None,
+                        help="override config keys, e.g. train_cfg.max_iters=10")
+    args = parser.parse_args(argv)
+    if (args.rewind_iter is None) != (args.rewind_out is None):
+        parser.error("--rewind-iter and --rewind-out go together")
+    if not args.config.is_file():
+        parser.error(f"config {args.config} does not exist")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        cfg = prepare(args)
+    except (DatasetError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    report = train(cfg, args)
+    print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

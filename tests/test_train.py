@@ -1,0 +1,90 @@
+"""Training step: dense run with a rewind point, a masked round that keeps pruned weights at zero
+(SGD with momentum and weight decay), and bad input rejected before training."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import FAST, TINY_CONFIG
+from lthsteps.checkpoints import load_state_dict, save_state_dict
+from lthsteps.masks import load_masks, magnitude_masks, prunable_weights, save_masks, zeros_violations
+from lthsteps.train import main
+
+pytest.importorskip("mmdet")
+
+
+def _options():
+    return [f"{k}={v}" for k, v in FAST.items()]
+
+
+@pytest.fixture(scope="module")
+def dense_run(voc_descriptor, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dense")
+    code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
+                 "--work-dir", str(out / "work"), "--out", str(out / "weights.pth"),
+                 "--rewind-iter", "2", "--rewind-out", str(out / "rewind.pth"),
+                 "--report", str(out / "train.json"), "--cfg-options", *_options()])
+    assert code == 0
+    return out
+
+
+def test_dense_run_writes_weights_rewind_point_and_report(dense_run):
+    final, rewind = load_state_dict(dense_run / "weights.pth"), load_state_dict(dense_run / "rewind.pth")
+    assert final.keys() == rewind.keys()
+    name = "backbone.conv1.weight"
+    assert not torch.equal(final[name], rewind[name])  # two more SGD steps happened after the rewind point
+    report = json.loads((dense_run / "train.json").read_text())
+    assert report["iterations"] == FAST["train_cfg.max_iters"]
+    assert report["network"]["pruned"] == 0 and report["network"]["params"] > 0
+
+
+def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descriptor, tmp_path):
+    dense = load_state_dict(dense_run / "weights.pth")
+    weights = prunable_weights(dense, ["backbone_base", "backbone_top", "rpn", "box_head"])
+    masks = magnitude_masks(weights, 0.8)
+    save_masks(tmp_path / "mask.npz", masks, {"sparsity": 0.8})
+    # The rewind weights are not zero off-mask: the hook has to zero them before the first step.
+    assert zeros_violations(load_state_dict(dense_run / "rewind.pth"), masks)
+    code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
+                 "--work-dir", str(tmp_path / "work"), "--init", str(dense_run / "rewind.pth"),
+                 "--mask", str(tmp_path / "mask.npz"), "--out", str(tmp_path / "weights.pth"),
+                 "--report", str(tmp_path / "train.json"), "--cfg-options", *_options()])
+    assert code == 0
+    trained = load_state_dict(tmp_path / "weights.pth")
+    assert zeros_violations(trained, masks) == {}
+    rewind = load_state_dict(dense_run / "rewind.pth")
+    kept_changed = sum(int((trained[n][m] != rewind[n][m]).sum()) for n, m in masks.items())
+    assert kept_changed > 0.5 * sum(int(m.sum()) for m in masks.values())  # the kept weights did train
+    report = json.loads((tmp_path / "train.json").read_text())
+    pruned = sum(int((~m).sum()) for m in masks.values())
+    assert report["network"]["pruned"] == pruned and report["zeros_violations"] == {}
+    assert report["network"]["sparsity"] == pytest.approx(pruned / report["network"]["params"])
+
+
+def test_bad_input_fails_before_training_and_leaves_nothing(dense_run, voc_descriptor, tmp_path, capsys):
+    dense = load_state_dict(dense_run / "weights.pth")
+    wrong = {"backbone.conv1.weight": torch.ones(3, 3, dtype=torch.bool)}
+    save_masks(tmp_path / "wrong.npz", wrong, {})
+    truncated = dict(list(dense.items())[:5])
+    save_state_dict(tmp_path / "truncated.pth", truncated)
+    base = ["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--work-dir", str(tmp_path / "w"),
+            "--out", str(tmp_path / "weights.pth"), "--cfg-options", *_options()]
+    cases = [
+        (["--mask", str(tmp_path / "wrong.npz")], "shape"),
+        (["--init", str(tmp_path / "truncated.pth")], "do not fit the model"),
+        (["--init", str(tmp_path / "missing.pth")], "does not exist"),
+        (["--rewind-iter", "99", "--rewind-out", str(tmp_path / "r.pth")], "outside training"),
+    ]
+    for extra, message in cases:
+        assert main(base[:-len(_options()) - 1] + extra + base[-len(_options()) - 1:]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "weights.pth").exists() and not (tmp_path / "w").exists()
+
+
+def test_mask_file_records_what_made_it(tmp_path):
+    masks = {"a.weight": torch.tensor([[True, False], [False, False]])}
+    save_masks(tmp_path / "m.npz", masks, {"sparsity": 0.75, "round": 1})
+    loaded, meta = load_masks(tmp_path / "m.npz")
+    assert torch.equal(loaded["a.weight"], masks["a.weight"]) and meta["sparsity"] == 0.75

@@ -1,0 +1,108 @@
+# Helpers shared by the rules: paths, config look-ups, input functions.
+import json
+import os
+import sys
+from pathlib import Path
+
+# Jobs run `python -m lthsteps...`: the interpreter running Snakemake (e.g. .venv/bin/snakemake)
+# has the package; a job's conda env (--sdm conda), activated inside the job, still comes first.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+
+REPO = Path(workflow.basedir).parent
+R = config.get("results_dir", "results")
+ENV = "../../envs/lth.yaml"
+PRUNE = r"[0-9]+(\.[0-9]+)?"
+
+wildcard_constraints:
+    seed=r"\d+",
+    round=r"\d+",
+    prune=PRUNE,
+    model=r"[A-Za-z0-9_\-]+",
+    strategy=r"[A-Za-z0-9_\-]+",
+    dataset=r"[A-Za-z0-9_\-]+",
+
+
+def check_config():
+    """Cross-references the JSON schema cannot express; fail at start-up, before any job runs."""
+    problems = []
+    for name, model in config["models"].items():
+        if model["dataset"] not in config["datasets"]:
+            problems.append(f"models.{name}.dataset '{model['dataset']}' is not a key of `datasets`")
+        if not model_config(name).is_file():
+            problems.append(f"models.{name}.config: {model_config(name)} does not exist")
+    for name, exp in config["experiments"].items():
+        if exp["model"] not in config["models"]:
+            problems.append(f"experiments.{name}.model '{exp['model']}' is not a key of `models`")
+        if exp["strategy"] not in config["strategies"]:
+            problems.append(f"experiments.{name}.strategy '{exp['strategy']}' is not a key of `strategies`")
+    for name, ds in config["datasets"].items():
+        if ds.get("synthetic") and "synthetic" not in config:
+            problems.append(f"datasets.{name} is synthetic but the config has no `synthetic` section")
+        if not ds.get("synthetic") and not Path(ds["root"]).is_dir():
+            problems.append(f"datasets.{name}.root {ds['root']} does not exist: point it at the dataset folder")
+        wanted = {"coco": {"ann_file", "img_dir"}, "voc": {"split"}}[ds["format"]]
+        for split, spec in ds["splits"].items():
+            if set(spec) != wanted:
+                problems.append(f"datasets.{name}.splits.{split} needs exactly {sorted(wanted)} for format {ds['format']}")
+    if problems:
+        raise ValueError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def model_config(model):
+    path = Path(config["models"][model]["config"])
+    return path if path.is_absolute() else REPO / path
+
+
+def cfg_options(model):
+    """`--cfg-options k=v ...` for a model's overrides (empty string if none)."""
+    options = config["models"][model].get("cfg_options") or {}
+    if not options:
+        return ""
+    return "--cfg-options " + " ".join(f"'{k}={json.dumps(v) if not isinstance(v, str) else v}'" for k, v in options.items())
+
+
+def res(kind, key):
+    return config["resources"][kind][key]
+
+
+def fmt_percent(p):
+    return f"{p:g}"
+
+
+def dataset_descriptor(dataset):
+    return f"{R}/datasets/{dataset}/dataset.json"
+
+
+def model_dataset(wildcards):
+    return dataset_descriptor(config["models"][wildcards.model]["dataset"])
+
+
+def dense_dir(model, seed):
+    return f"{R}/runs/{model}/seed{seed}/dense"
+
+
+def round_dir(model, seed, strategy, prune, round):
+    return f"{R}/runs/{model}/seed{seed}/{strategy}/p{prune}/round{round}"
+
+
+def final_round_dir(exp, prune, seed):
+    e = config["experiments"][exp]
+    rounds = config["strategies"][e["strategy"]]["rounds"]
+    return round_dir(e["model"], seed, e["strategy"], fmt_percent(prune), rounds)
+
+
+def experiment_runs(exp):
+    """Run folders an experiment's table reads: the dense baselines and the last round of every ticket."""
+    e = config["experiments"][exp]
+    dense = [dense_dir(e["model"], s) for s in e["seeds"]]
+    tickets = [final_round_dir(exp, p, s) for p in e["prune_percents"] for s in e["seeds"]]
+    return dense + tickets
+
+
+def all_outputs():
+    return [f"{R}/tables/{exp}.csv" for exp in config["experiments"]] + [
+        f"{R}/figures/{exp}.png" for exp in config["experiments"]
+    ]
+
+
+check_config()

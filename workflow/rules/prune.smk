@@ -1,0 +1,111 @@
+# Lottery tickets (Algorithm 1 with late resetting): one dense run per (model, seed) gives the
+# weights every round-1 mask is ranked on and the rewind point every round restarts from; round r
+# ranks the weights of round r-1 under its mask.
+
+
+rule train_dense:
+    input:
+        dataset=model_dataset,
+        config=lambda wildcards: model_config(wildcards.model),
+    output:
+        weights=f"{R}/runs/{{model}}/seed{{seed}}/dense/weights.pth",
+        rewind=f"{R}/runs/{{model}}/seed{{seed}}/dense/rewind.pth",
+        report=f"{R}/runs/{{model}}/seed{{seed}}/dense/train.json",
+    params:
+        work_dir=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/work",
+        rewind_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
+        options=lambda wildcards: cfg_options(wildcards.model),
+    log:
+        f"{R}/logs/train_dense/{{model}}_seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_dense/{{model}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    threads: res("train", "cpus_per_task")
+    resources:
+        gpu=res("train", "gpu"),
+        cpus_per_task=res("train", "cpus_per_task"),
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+    shell:
+        "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+        " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
+        " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
+        " {params.options} > {log} 2>&1"
+
+
+def mask_inputs(wildcards):
+    """Round 1 ranks the dense weights; round r > 1 ranks round r-1's weights under its mask."""
+    r = int(wildcards.round)
+    if r == 1:
+        return {"weights": f"{dense_dir(wildcards.model, wildcards.seed)}/weights.pth"}
+    prev = round_dir(wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, r - 1)
+    return {"weights": f"{prev}/weights.pth", "previous": f"{prev}/mask.npz"}
+
+
+def mask_args(wildcards, input):
+    s = config["strategies"][wildcards.strategy]
+    args = [
+        f"--sparsity {float(wildcards.prune) / 100}",
+        f"--scope {s['scope']}",
+        f"--groups {','.join(s['groups'])}",
+        f"--kinds {','.join(s.get('kinds', ['conv', 'linear']))}",
+        f"--round {wildcards.round} --rounds {s['rounds']}",
+    ]
+    if "previous" in input.keys():
+        args.append(f"--previous {input.previous}")
+    return " ".join(args)
+
+
+rule make_mask:
+    input:
+        unpack(mask_inputs),
+    output:
+        mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
+        report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.json",
+    params:
+        args=mask_args,
+    log:
+        f"{R}/logs/make_mask/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=res("light", "gpu"),
+        cpus_per_task=res("light", "cpus_per_task"),
+        mem_mb=res("light", "mem_mb"),
+        runtime=res("light", "runtime"),
+    shell:
+        "python -m lthsteps.masks prune --weights {input.weights} {params.args}"
+        " --out {output.mask} --report {output.report} > {log} 2>&1"
+
+
+rule train_round:
+    input:
+        dataset=model_dataset,
+        config=lambda wildcards: model_config(wildcards.model),
+        rewind=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/rewind.pth",
+        mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
+    output:
+        weights=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/weights.pth",
+        report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/train.json",
+    params:
+        work_dir=lambda wildcards: round_dir(wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, wildcards.round) + "/work",
+        options=lambda wildcards: cfg_options(wildcards.model),
+    log:
+        f"{R}/logs/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.tsv"
+    conda:
+        ENV
+    threads: res("train", "cpus_per_task")
+    resources:
+        gpu=res("train", "gpu"),
+        cpus_per_task=res("train", "cpus_per_task"),
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+    shell:
+        "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+        " --work-dir {params.work_dir} --init {input.rewind} --mask {input.mask}"
+        " --out {output.weights} --report {output.report} --threads {threads}"
+        " {params.options} > {log} 2>&1"
