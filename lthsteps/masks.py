@@ -449,7 +449,7 @@ def _parser() -> argparse.ArgumentParser:
 
     prune = sub.add_parser("prune", help="magnitude-prune the weights of a checkpoint into a mask file")
     prune.add_argument("--weights", required=True, help="checkpoint to rank the weights of")
-    prune.add_argument("--sparsity", required=True, type=float, help="final target sparsity of the selected weights")
+    prune.add_argument("--sparsity", required=True, type=float, help="target sparsity, in [0, 1)")
     prune.add_argument("--scope", choices=SCOPES, default="global")
     prune.add_argument("--groups", required=True, type=_csv, help=f"comma-separated, from {','.join(GROUPS)}")
     prune.add_argument("--kinds", type=_csv, default=list(KINDS), help="comma-separated, from conv,linear")

@@ -647,6 +647,7 @@ model = dict(
             reg_class_agnostic=False,
             loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             loss_bbox=dict(type='L1Loss', loss_weight=1.0))),
+    train_cfg=None,
     test_cfg=dict(
         rpn=dict(nms_pre=1000, max_per_img=1000, nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0),
         rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)))
@@ -660,11 +661,10 @@ def test_groups_cli_on_a_faster_rcnn_config(tmp_path, capsys):
     assert run_cli("groups", config, "--cfg-options", "model.roi_head.bbox_head.num_classes=3") == 0
     data = json.loads(capsys.readouterr().out)
     groups = data["groups"]
-    assert list(groups) == ["backbone_base", "backbone_top", "neck", "rpn", "box_head", "other"]
+    assert list(groups) == ["backbone_base", "backbone_top", "neck", "rpn", "box_head"]  # no "other"
     assert sum(g["params"] for g in groups.values()) == data["total_params"]
     assert sum(g["share"] for g in groups.values()) == pytest.approx(1.0)
     assert groups["backbone_top"]["prunable"]["conv"] == 512 * 256 * 9 + 512 * 512 * 9 * 3 + 512 * 256  # ResNet-18 C5
     assert groups["backbone_top"]["prunable"]["linear"] == 0
     fc_cls, fc_reg = (3 + 1) * 128, 4 * 3 * 128  # num_classes overridden to 3
     assert groups["box_head"]["prunable"] == {"conv": 0, "linear": 64 * 49 * 128 + 128 * 128 + fc_cls + fc_reg}
-    assert groups["other"]["prunable"] == {"conv": 0, "linear": 0}  # data_preprocessor mean/std buffers

@@ -13,12 +13,14 @@ model = dict(
     roi_head=dict(
         shared_head=dict(type='WidthResLayer', base_channels=width, norm_cfg=norm_cfg, norm_eval=False,
                          init_cfg=None),
-        bbox_roi_extractor=dict(out_channels=width * 4),
-        bbox_head=dict(in_channels=width * 8)),
+        # 8x8 RoI features (4x4 after layer4's stride 2) instead of 14x14: the shared head is most
+        # of the compute of a C4 model, and the objects here are at most 160 px.
+        bbox_roi_extractor=dict(out_channels=width * 4, roi_layer=dict(output_size=8)),
+        bbox_head=dict(in_channels=width * 8, roi_feat_size=4)),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),
         rpn_proposal=dict(nms_pre=1000, max_per_img=200),
-        rcnn=dict(sampler=dict(num=64))),
+        rcnn=dict(sampler=dict(num=32))),
     test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
 
 image_size = (160, 160)

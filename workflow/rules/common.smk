@@ -1,6 +1,7 @@
 # Helpers shared by the rules: paths, config look-ups, input functions.
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ REPO = Path(workflow.basedir).parent
 R = config.get("results_dir", "results")
 ENV = "../../envs/lth.yaml"
 PRUNE = r"[0-9]+(\.[0-9]+)?"
+
 
 wildcard_constraints:
     seed=r"\d+",
@@ -27,25 +29,40 @@ def check_config():
     problems = []
     for name, model in config["models"].items():
         if model["dataset"] not in config["datasets"]:
-            problems.append(f"models.{name}.dataset '{model['dataset']}' is not a key of `datasets`")
+            problems.append(
+                f"models.{name}.dataset '{model['dataset']}' is not a key of `datasets`"
+            )
         if not model_config(name).is_file():
-            problems.append(f"models.{name}.config: {model_config(name)} does not exist")
+            problems.append(
+                f"models.{name}.config: {model_config(name)} does not exist"
+            )
     for name, exp in config["experiments"].items():
         if exp["model"] not in config["models"]:
-            problems.append(f"experiments.{name}.model '{exp['model']}' is not a key of `models`")
+            problems.append(
+                f"experiments.{name}.model '{exp['model']}' is not a key of `models`"
+            )
         if exp["strategy"] not in config["strategies"]:
-            problems.append(f"experiments.{name}.strategy '{exp['strategy']}' is not a key of `strategies`")
+            problems.append(
+                f"experiments.{name}.strategy '{exp['strategy']}' is not a key of `strategies`"
+            )
     for name, ds in config["datasets"].items():
         if ds.get("synthetic") and "synthetic" not in config:
-            problems.append(f"datasets.{name} is synthetic but the config has no `synthetic` section")
+            problems.append(
+                f"datasets.{name} is synthetic but the config has no `synthetic` section"
+            )
         if not ds.get("synthetic") and not Path(ds["root"]).is_dir():
-            problems.append(f"datasets.{name}.root {ds['root']} does not exist: point it at the dataset folder")
+            problems.append(
+                f"datasets.{name}.root {ds['root']} does not exist: point it at the dataset folder"
+            )
         wanted = {"coco": {"ann_file", "img_dir"}, "voc": {"split"}}[ds["format"]]
         for split, spec in ds["splits"].items():
             if set(spec) != wanted:
-                problems.append(f"datasets.{name}.splits.{split} needs exactly {sorted(wanted)} for format {ds['format']}")
+                problems.append(
+                    f"datasets.{name}.splits.{split} needs exactly {sorted(wanted)} for format {ds['format']}"
+                )
     if problems:
-        raise ValueError("invalid config:\n  " + "\n  ".join(problems))
+        sep = "\n  "
+        raise ValueError(f"invalid config:{sep}{sep.join(problems)}")
 
 
 def model_config(model):
@@ -58,7 +75,8 @@ def cfg_options(model):
     options = config["models"][model].get("cfg_options") or {}
     if not options:
         return ""
-    return "--cfg-options " + " ".join(f"'{k}={json.dumps(v) if not isinstance(v, str) else v}'" for k, v in options.items())
+    pairs = (f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in options.items())
+    return f"--cfg-options {' '.join(shlex.quote(p) for p in pairs)}"
 
 
 def res(kind, key):
@@ -85,6 +103,10 @@ def round_dir(model, seed, strategy, prune, round):
     return f"{R}/runs/{model}/seed{seed}/{strategy}/p{prune}/round{round}"
 
 
+def round_work_dir(wildcards):
+    return f"{round_dir(wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, wildcards.round)}/work"
+
+
 def final_round_dir(exp, prune, seed):
     e = config["experiments"][exp]
     rounds = config["strategies"][e["strategy"]]["rounds"]
@@ -95,14 +117,91 @@ def experiment_runs(exp):
     """Run folders an experiment's table reads: the dense baselines and the last round of every ticket."""
     e = config["experiments"][exp]
     dense = [dense_dir(e["model"], s) for s in e["seeds"]]
-    tickets = [final_round_dir(exp, p, s) for p in e["prune_percents"] for s in e["seeds"]]
+    tickets = [
+        final_round_dir(exp, p, s) for p in e["prune_percents"] for s in e["seeds"]
+    ]
     return dense + tickets
 
 
 def all_outputs():
-    return [f"{R}/tables/{exp}.csv" for exp in config["experiments"]] + [
-        f"{R}/figures/{exp}.png" for exp in config["experiments"]
+    return [
+        f"{R}/{kind}/{exp}.{ext}"
+        for exp in config["experiments"]
+        for kind, ext in (("tables", "csv"), ("tables", "md"), ("figures", "png"))
     ]
+
+
+def prepare_inputs(wildcards):
+    return (
+        [f"{R}/data/synthetic"]
+        if config["datasets"][wildcards.dataset].get("synthetic")
+        else []
+    )
+
+
+def prepare_args(wildcards):
+    ds = config["datasets"][wildcards.dataset]
+    root = f"{R}/data/synthetic/{ds['root']}" if ds.get("synthetic") else ds["root"]
+    args = [
+        "--name",
+        wildcards.dataset,
+        "--format",
+        ds["format"],
+        "--root",
+        root,
+        "--splits",
+        shlex.quote(json.dumps(ds["splits"])),
+    ]
+    if ds.get("classes"):
+        args += ["--classes", shlex.quote(json.dumps(ds["classes"]))]
+    elif ds.get("synthetic") and ds["format"] == "voc":
+        args += [
+            "--classes-from",
+            f"{R}/data/synthetic/coco/annotations/instances_train.json",
+        ]
+    if ds.get("voc_ap_mode"):
+        args += ["--voc-ap-mode", ds["voc_ap_mode"]]
+    return " ".join(args)
+
+
+def mask_inputs(wildcards):
+    """Round 1 ranks the dense weights; round r > 1 ranks round r-1's weights under its mask."""
+    r = int(wildcards.round)
+    if r == 1:
+        return {"weights": f"{dense_dir(wildcards.model, wildcards.seed)}/weights.pth"}
+    prev = round_dir(
+        wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, r - 1
+    )
+    return {"weights": f"{prev}/weights.pth", "previous": f"{prev}/mask.npz"}
+
+
+def mask_args(wildcards, input):
+    s = config["strategies"][wildcards.strategy]
+    args = [
+        f"--sparsity {float(wildcards.prune) / 100}",
+        f"--scope {s['scope']}",
+        f"--groups {','.join(s['groups'])}",
+        f"--kinds {','.join(s.get('kinds', ['conv', 'linear']))}",
+        f"--round {wildcards.round} --rounds {s['rounds']}",
+    ]
+    if "previous" in input.keys():
+        args.append(f"--previous {input.previous}")
+    return " ".join(args)
+
+
+def run_model(wildcards):
+    return wildcards.run.split("/")[0]
+
+
+def summary_runs(wildcards):
+    e = config["experiments"][wildcards.experiment]
+    runs = [f"0:{s}:{dense_dir(e['model'], s)}" for s in e["seeds"]]
+    runs += [
+        f"{fmt_percent(p)}:{s}:{final_round_dir(wildcards.experiment, p, s)}"
+        for p in e["prune_percents"]
+        for s in e["seeds"]
+    ]
+    return " ".join(f"--run {r}" for r in runs)
 
 
 check_config()

@@ -11,10 +11,6 @@ rule train_dense:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/dense/weights.pth",
         rewind=f"{R}/runs/{{model}}/seed{{seed}}/dense/rewind.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/dense/train.json",
-    params:
-        work_dir=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/work",
-        rewind_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
-        options=lambda wildcards: cfg_options(wildcards.model),
     log:
         f"{R}/logs/train_dense/{{model}}_seed{{seed}}.log",
     benchmark:
@@ -27,34 +23,15 @@ rule train_dense:
         cpus_per_task=res("train", "cpus_per_task"),
         mem_mb=res("train", "mem_mb"),
         runtime=res("train", "runtime"),
+    params:
+        work_dir=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/work",
+        rewind_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
+        options=lambda wildcards: cfg_options(wildcards.model),
     shell:
         "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
         " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
         " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
         " {params.options} > {log} 2>&1"
-
-
-def mask_inputs(wildcards):
-    """Round 1 ranks the dense weights; round r > 1 ranks round r-1's weights under its mask."""
-    r = int(wildcards.round)
-    if r == 1:
-        return {"weights": f"{dense_dir(wildcards.model, wildcards.seed)}/weights.pth"}
-    prev = round_dir(wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, r - 1)
-    return {"weights": f"{prev}/weights.pth", "previous": f"{prev}/mask.npz"}
-
-
-def mask_args(wildcards, input):
-    s = config["strategies"][wildcards.strategy]
-    args = [
-        f"--sparsity {float(wildcards.prune) / 100}",
-        f"--scope {s['scope']}",
-        f"--groups {','.join(s['groups'])}",
-        f"--kinds {','.join(s.get('kinds', ['conv', 'linear']))}",
-        f"--round {wildcards.round} --rounds {s['rounds']}",
-    ]
-    if "previous" in input.keys():
-        args.append(f"--previous {input.previous}")
-    return " ".join(args)
 
 
 rule make_mask:
@@ -63,8 +40,6 @@ rule make_mask:
     output:
         mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
         report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.json",
-    params:
-        args=mask_args,
     log:
         f"{R}/logs/make_mask/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
     conda:
@@ -75,6 +50,8 @@ rule make_mask:
         cpus_per_task=res("light", "cpus_per_task"),
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
+    params:
+        args=mask_args,
     shell:
         "python -m lthsteps.masks prune --weights {input.weights} {params.args}"
         " --out {output.mask} --report {output.report} > {log} 2>&1"
@@ -89,9 +66,6 @@ rule train_round:
     output:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/weights.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/train.json",
-    params:
-        work_dir=lambda wildcards: round_dir(wildcards.model, wildcards.seed, wildcards.strategy, wildcards.prune, wildcards.round) + "/work",
-        options=lambda wildcards: cfg_options(wildcards.model),
     log:
         f"{R}/logs/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
     benchmark:
@@ -104,6 +78,9 @@ rule train_round:
         cpus_per_task=res("train", "cpus_per_task"),
         mem_mb=res("train", "mem_mb"),
         runtime=res("train", "runtime"),
+    params:
+        work_dir=lambda wildcards: round_work_dir(wildcards),
+        options=lambda wildcards: cfg_options(wildcards.model),
     shell:
         "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
         " --work-dir {params.work_dir} --init {input.rewind} --mask {input.mask}"

@@ -1,25 +1,22 @@
 # Per experiment: a table (CSV + Markdown) and a figure of metrics against sparsity.
 
 
-def summary_runs(wildcards):
-    e = config["experiments"][wildcards.experiment]
-    runs = [f"0:{s}:{dense_dir(e['model'], s)}" for s in e["seeds"]]
-    runs += [f"{fmt_percent(p)}:{s}:{final_round_dir(wildcards.experiment, p, s)}"
-             for p in e["prune_percents"] for s in e["seeds"]]
-    return " ".join(f"--run {r}" for r in runs)
-
-
 rule summarize_experiment:
     input:
-        metrics=lambda wildcards: [f"{d}/metrics.json" for d in experiment_runs(wildcards.experiment)],
-        reports=lambda wildcards: [f"{d}/train.json" for d in experiment_runs(wildcards.experiment)],
+        metrics=lambda wildcards: [
+            f"{d}/metrics.json" for d in experiment_runs(wildcards.experiment)
+        ],
+        reports=lambda wildcards: [
+            f"{d}/train.json" for d in experiment_runs(wildcards.experiment)
+        ],
     output:
         csv=f"{R}/tables/{{experiment}}.csv",
         markdown=f"{R}/tables/{{experiment}}.md",
-        figure=report(f"{R}/figures/{{experiment}}.png", caption="../report/experiment.rst", category="Figures"),
-    params:
-        runs=summary_runs,
-        paper=lambda wildcards: config["experiments"][wildcards.experiment].get("paper", ""),
+        figure=report(
+            f"{R}/figures/{{experiment}}.png",
+            caption="../report/experiment.rst",
+            category="Figures",
+        ),
     log:
         f"{R}/logs/summarize/{{experiment}}.log",
     conda:
@@ -30,6 +27,11 @@ rule summarize_experiment:
         cpus_per_task=res("light", "cpus_per_task"),
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
+    params:
+        runs=summary_runs,
+        paper=lambda wildcards: config["experiments"][wildcards.experiment].get(
+            "paper", ""
+        ),
     shell:
         "python -m lthsteps.summary --experiment {wildcards.experiment} --paper '{params.paper}' {params.runs}"
         " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
