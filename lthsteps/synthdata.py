@@ -7,7 +7,7 @@ instance masks, person keypoints (Fig. 1) and a classification set to find "Imag
 
 * ten categories, each a distinct shape *and* colour family, so that a tiny detector learns them in
   minutes; the thin ones (``pole``, ``rope``) are deliberately hard;
-* a long-tailed category frequency (most / least frequent ~30x in every split);
+* a long-tailed category frequency (most / least frequent ~25x in every split);
 * object sizes spread over COCO's small / medium / large buckets (``area`` is the mask area);
 * low-saturation clutter (gradients, noise, strokes, blobs) that belongs to no category, and
   occlusion between objects: masks and boxes describe only the pixels left visible;
@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -75,7 +76,7 @@ class Category:
     id: int
     name: str
     hue: float  # centre of the colour family, degrees; neighbours in shape get distant hues
-    kind: str  # "filled" (can be large), "person" (small/medium), "thin" (always small by area)
+    kind: str  # "filled" (solid shape), "person" (small/medium), "thin" (always small by area)
 
 
 # Listed from most to least frequent: the category id is also the frequency rank. Rare categories
@@ -370,9 +371,8 @@ def _ring(rng: np.random.Generator, hsv: HSV, target_area: float, max_extent: fl
 
 
 def _pole(rng: np.random.Generator, hsv: HSV, target_area: float, max_extent: float) -> Geometry:
-    """A straight bar 3-4 px wide: long in extent, small in area. (2 px bars were barely learnable
-    by a from-scratch stride-16 detector in the CPU budget.)"""
-    width = int(rng.integers(3, 5))
+    """A straight bar 2-4 px wide: long in extent, small in area, hard to box tightly."""
+    width = int(rng.integers(2, 5))
     length = float(np.clip(target_area / width, 32.0, max_extent))
     ends = _rotate(np.array([[-length / 2, 0.0], [length / 2, 0.0]]), rng.uniform(0.0, 180.0))
     return _centered([Part("polyline", ends, hsv_color(*hsv), width)])
@@ -468,7 +468,9 @@ SHAPE_MAKERS = MappingProxyType({
 })
 
 
-def make_geometry(rng: np.random.Generator, category_id: int, target_area: float, max_extent: float) -> Geometry:
+def make_geometry(
+    rng: np.random.Generator, category_id: int, target_area: float, max_extent: float
+) -> Geometry:
     """Random instance of a category whose mask has about ``target_area`` pixels (thin shapes and
     persons cap at ``max_extent``, which keeps them in their usual buckets)."""
     category = CATEGORIES[category_id - 1]
@@ -545,6 +547,13 @@ def _draw_stroke(rng: np.random.Generator, image: np.ndarray, size: int) -> None
     pts = np.cumsum(steps, axis=0) + rng.uniform(0, size, size=2)
     cv2.polylines(image, [_fixed(pts)], False, _clutter_color(rng), int(rng.integers(1, 4)),
                   cv2.LINE_AA, _SHIFT)
+
+
+def _paint(image: np.ndarray, geometry: Geometry, parts: np.ndarray) -> None:
+    """Colour the pixels of a rasterised object (``parts`` from :func:`rasterize`) over ``image``."""
+    inside = parts > 0
+    palette = np.array([(0, 0, 0)] + [p.color for p in geometry.parts], np.float32)
+    image[inside] = palette[parts[inside]]
 
 
 def _finish(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
@@ -633,6 +642,24 @@ def _try_place(
     return None
 
 
+def _place_shrinking(
+    rng: np.random.Generator,
+    spec: InstanceSpec,
+    owner: np.ndarray,
+    visible: np.ndarray,
+    floors: np.ndarray,
+    size: int,
+) -> _Placed | None:
+    """Place a new instance of ``spec``, redrawing it smaller when it fits nowhere."""
+    for attempt in range(SHRINK_ATTEMPTS):
+        area = spec.target_area * SHRINK_FACTOR**attempt
+        geometry = make_geometry(rng, spec.category_id, area, MAX_EXTENT_FRACTION * size)
+        obj = _try_place(rng, spec.category_id, geometry, owner, visible, floors, size)
+        if obj is not None:
+            return obj
+    return None
+
+
 def _draw_order(rng: np.random.Generator, specs: list[InstanceSpec]) -> list[InstanceSpec]:
     """Big objects mostly first (behind), with jitter so small ones are sometimes occluded too."""
     keys = [s.target_area * math.exp(rng.normal(0, 0.6)) for s in specs]
@@ -654,22 +681,15 @@ def render_detection_image(
     rng: np.random.Generator, specs: list[InstanceSpec], image_size: int
 ) -> tuple[np.ndarray, list[Instance]]:
     """RGB image and its instances (in drawing order). Objects that find no acceptable position,
-    even shrunk, are left out, so every returned instance has at least MIN_AREA visible pixels and at least
-    MIN_VISIBLE_FRACTION of its full area."""
+    even shrunk, are left out, so every returned instance keeps at least MIN_AREA visible pixels
+    and MIN_VISIBLE_FRACTION of its full area."""
     image = render_background(rng, image_size)
     owner = np.full((image_size, image_size), -1, np.int32)  # index of the topmost object per pixel
     placed: list[_Placed] = []
     visible = np.zeros(0, np.int64)  # visible pixels of each placed object
     floors = np.zeros(0, np.int64)  # ... and how few later objects may leave it
-    max_extent = MAX_EXTENT_FRACTION * image_size
     for spec in _draw_order(rng, specs):
-        obj = None
-        for attempt in range(SHRINK_ATTEMPTS):
-            area = spec.target_area * SHRINK_FACTOR**attempt
-            geometry = make_geometry(rng, spec.category_id, area, max_extent)
-            obj = _try_place(rng, spec.category_id, geometry, owner, visible, floors, image_size)
-            if obj is not None:
-                break
+        obj = _place_shrinking(rng, spec, owner, visible, floors, image_size)
         if obj is None:
             continue
         inside = obj.parts > 0
@@ -678,8 +698,7 @@ def render_detection_image(
         floors = np.append(floors, _visible_floor(obj.full_area, in_frame))
         owner[inside] = len(placed)
         placed.append(obj)
-        palette = np.array([(0, 0, 0)] + [p.color for p in geometry.parts], np.float32)
-        image[inside] = palette[obj.parts[inside]]
+        _paint(image, obj.geometry, obj.parts)
     instances = []
     for index, obj in enumerate(placed):
         kps = None if obj.geometry.keypoints is None else _person_keypoints(obj, index, owner, image_size)
@@ -711,9 +730,7 @@ def render_classification_image(rng: np.random.Generator, category_id: int, imag
         slack = max(0.0, image_size / 2 - half)
         center.append(image_size / 2 + float(rng.uniform(-slack, slack)))
     parts, _ = rasterize(geometry, (center[0], center[1]), image_size)
-    inside = parts > 0
-    palette = np.array([(0, 0, 0)] + [p.color for p in geometry.parts], np.float32)
-    image[inside] = palette[parts[inside]]
+    _paint(image, geometry, parts)
     return _finish(rng, image)
 
 
@@ -788,6 +805,7 @@ def voc_xml(image_id: int, image_size: int, instances: list[Instance]) -> bytes:
 # ----------------------------------------------------------------------------------------------
 
 SPLITS = ("train", "val")
+STATS_FILE = "dataset_stats.json"  # written last: its presence marks a complete dataset
 # Independent random streams, so each image depends only on (seed, stream, split, index).
 _PLAN_STREAM, _IMAGE_STREAM, _CLASSIFICATION_STREAM = 0, 1, 2
 
@@ -834,7 +852,9 @@ def _split_images(config: SynthConfig, split: str) -> int:
     return config.train_images if split == "train" else config.val_images
 
 
-def write_detection_split(config: SynthConfig, split: str, root: Path, first_image_id: int, first_ann_id: int) -> dict:
+def write_detection_split(
+    config: SynthConfig, split: str, root: Path, first_image_id: int, first_ann_id: int
+) -> dict:
     """Draw one detection split and write its COCO images and VOC images/XML; returns the COCO dict."""
     size = config.image_size
     coco_dir, voc = root / "coco" / split, root / "VOCdevkit" / "VOC2007"
@@ -882,10 +902,11 @@ def _make_folders(root: Path) -> None:
         (voc / sub).mkdir(parents=True)
 
 
-def generate(config: SynthConfig, root: Path, log=print) -> dict:
+def generate(config: SynthConfig, root: Path, log: Callable[[str], None] = print) -> dict:
     """Write the whole dataset into the (empty) folder ``root``; returns the dataset statistics."""
     _make_folders(root)
-    stats: dict = {"seed": config.seed, "image_size": config.image_size, "detection": {}, "classification": {}}
+    stats: dict = {"seed": config.seed, "image_size": config.image_size,
+                   "detection": {}, "classification": {}}
     ids: dict[str, list[str]] = {}
     next_image, next_ann = 1, 1
     for split in SPLITS:
@@ -906,14 +927,13 @@ def generate(config: SynthConfig, root: Path, log=print) -> dict:
         stats["classification"][split] = write_classification_split(config, split, root)
         log(f"classification {split}: {sum(stats['classification'][split].values())} images "
             f"({time.perf_counter() - start:.1f} s)")
-    _write_json(root / "dataset_stats.json", stats)
+    _write_json(root / STATS_FILE, stats)
     return stats
 
 
-STATS_FILE = "dataset_stats.json"  # written last: its presence marks a complete dataset
-
-
-def write_dataset(config: SynthConfig, out_dir: str | os.PathLike, log=print) -> dict:
+def write_dataset(
+    config: SynthConfig, out_dir: str | os.PathLike, log: Callable[[str], None] = print
+) -> dict:
     """Generate into a temporary sibling folder and move it to ``out_dir`` only when complete, so a
     failed run leaves no partial dataset. An existing ``out_dir`` is replaced only if it is empty
     or a dataset this module wrote; anything else is refused rather than deleted."""
@@ -954,7 +974,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m lthsteps.synthdata",
         description="Generate the synthetic COCO / VOC / classification dataset (deterministic per seed).",
     )
-    parser.add_argument("--out", required=True, help="output folder (replaced if it holds a generated dataset)")
+    parser.add_argument("--out", required=True,
+                        help="output folder (replaced if it holds a generated dataset)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--train-images", type=int, default=defaults.train_images)
     parser.add_argument("--val-images", type=int, default=defaults.val_images)
@@ -978,7 +999,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as err:
         parser.error(str(err))
     train = stats["detection"]["train"]
-    print(f"train area shares {train['area_share']}, most/least frequent {train['frequency_ratio_most_to_least']}")
+    print(f"train: area shares {train['area_share']}, "
+          f"most/least frequent category {train['frequency_ratio_most_to_least']}")
     print(f"wrote {args.out} in {time.perf_counter() - start:.1f} s")
     return 0
 
