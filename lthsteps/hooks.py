@@ -94,3 +94,33 @@ class RewindCheckpointHook(Hook):
     def _save(self, runner) -> None:
         save_state_dict(self.out_file, _unwrap(runner.model).state_dict())
         runner.logger.info(f"RewindCheckpointHook: saved weights at iteration {runner.iter} to {self.out_file}")
+
+
+@HOOKS.register_module()
+class LateResetHook(Hook):
+    """Start a round at the rewind iteration instead of 0 (late resetting, Frankle et al. 2019).
+
+    A round resumes from the dense run's weights after ``iteration`` steps; it must also resume
+    that run's learning-rate schedule and data order there and train the remaining iterations.
+    This does what MMEngine's own resume does for the loop (set its iteration; the loop then skips
+    the batches already seen) and steps the parameter schedulers to the same point. The optimizer
+    starts fresh, as the rewind file holds only weights.
+    """
+
+    priority = "VERY_HIGH"
+
+    def __init__(self, iteration: int) -> None:
+        if iteration < 0:
+            raise ValueError(f"start iteration must be >= 0, got {iteration}")
+        self.iteration = iteration
+
+    def before_train(self, runner) -> None:
+        runner.train_loop._iter = self.iteration
+        schedulers = runner.param_schedulers or []
+        if isinstance(schedulers, dict):
+            schedulers = [s for group in schedulers.values() for s in group]
+        for scheduler in schedulers:
+            for _ in range(self.iteration):
+                scheduler.step()
+        runner.logger.info(f"LateResetHook: round starts at iteration {self.iteration}, "
+                           f"lr {runner.optim_wrapper.get_lr()}")

@@ -72,7 +72,7 @@ def figure(records: pd.DataFrame, title: str, path: Path, metric: str) -> None:
     ax.axhline(dense.mean(), color="k", ls="--", label=f"dense ({dense.mean():.2f})")
     if len(dense) > 1:
         ax.axhspan(dense.mean() - dense.std(), dense.mean() + dense.std(), color="k", alpha=0.1)
-    ax.set(xlabel="network sparsity (%)", ylabel=metric, title=title)
+    ax.set(xlabel="network sparsity (%)", ylabel=f"{metric} (%)", title=title)
     ax.legend()
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))

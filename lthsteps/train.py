@@ -1,13 +1,15 @@
 """One training run of an MMDetection config: the dense run or one round of a lottery ticket.
 
     python -m lthsteps.train --config CFG --dataset dataset.json --seed 0 --work-dir DIR \
-        --out weights.pth [--init rewind.pth] [--mask mask.npz] \
+        --out weights.pth [--init rewind.pth --start-iter 60] [--mask mask.npz] \
         [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json]
 
 * dense: no ``--mask``; with ``--rewind-iter`` the weights after that many iterations are saved
   as the rewind point that every pruning round restarts from (late resetting, paper §4.3);
-* a round: ``--init`` the rewind weights, ``--mask`` the round's mask; ``MaskHook`` keeps pruned
-  weights at zero, and the final weights are verified zero off-mask before they are written.
+* a round: ``--init`` the rewind weights, ``--start-iter`` their iteration (the round resumes the
+  dense run's schedule and data order there and trains the remaining iterations), ``--mask`` the
+  round's mask; ``MaskHook`` keeps pruned weights at zero, and the final weights are verified zero
+  off-mask before they are written.
 
 Everything is checked before training starts: the config builds, the dataset files exist, the
 init weights and the mask fit the model. Outputs are written only when the run succeeded.
@@ -31,12 +33,14 @@ from lthsteps.mm import bind_dataset, build_model, load_config
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
                     mask: str | None = None, rewind_iter: int | None = None,
-                    rewind_out: str | None = None) -> Config:
+                    rewind_out: str | None = None, start_iter: int = 0) -> Config:
     """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round."""
     cfg = bind_dataset(cfg, dataset)
     cfg.work_dir = str(work_dir)
     # Runners in one process need distinct names (MMEngine names them by timestamp otherwise).
     cfg.experiment_name = f"{Path(work_dir).name}-seed{seed}-{time.time_ns()}"
+    if "visualizer" in cfg:  # a global instance too: one per run, or logs land in another run's folder
+        cfg.visualizer["name"] = cfg.experiment_name
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.load_from = str(init) if init else None
     cfg.resume = False
@@ -45,11 +49,14 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
         hooks.append(dict(type="MaskHook", mask_file=str(mask)))
     if rewind_iter is not None:
         hooks.append(dict(type="RewindCheckpointHook", iteration=rewind_iter, out_file=str(rewind_out)))
+    if start_iter:
+        hooks.append(dict(type="LateResetHook", iteration=start_iter))
     cfg.custom_hooks = hooks
     return cfg
 
 
-def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None) -> dict[str, torch.Tensor]:
+def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None,
+                 start_iter: int = 0) -> dict[str, torch.Tensor]:
     """Fail before training if the init weights or the mask do not fit the model; return its state dict."""
     state = build_model(cfg).state_dict()
     if init:
@@ -64,9 +71,12 @@ def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: i
     if mask:
         check_masks_fit(load_masks(mask)[0], state)
     max_iters = cfg.train_cfg.get("max_iters")
-    if rewind_iter is not None and max_iters is not None and not 0 <= rewind_iter <= max_iters:
-        raise ValueError(f"rewind iteration {rewind_iter} is outside training (0..{max_iters}): "
-                         "set rewind_iter in the config to a value in that range")
+    for what, iteration in (("rewind", rewind_iter), ("start", start_iter)):
+        if iteration is not None and max_iters is not None and not 0 <= iteration <= max_iters:
+            raise ValueError(f"{what} iteration {iteration} is outside training (0..{max_iters}): "
+                             "set rewind_iter in the config to a value in that range")
+    if start_iter and not init:
+        raise ValueError("--start-iter resumes from rewind weights: give them with --init")
     return state
 
 
@@ -74,8 +84,8 @@ def prepare(args: argparse.Namespace) -> Config:
     """The run's config, after every input has been checked (raises on bad input)."""
     cfg = training_config(load_config(args.config, args.cfg_options), load_descriptor(args.dataset),
                           seed=args.seed, work_dir=args.work_dir, init=args.init, mask=args.mask,
-                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out)
-    check_inputs(cfg, args.init, args.mask, args.rewind_iter)
+                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out, start_iter=args.start_iter)
+    check_inputs(cfg, args.init, args.mask, args.rewind_iter, args.start_iter)
     return cfg
 
 
@@ -89,7 +99,7 @@ def train(cfg: Config, args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
 
     state = {k: v.detach().cpu() for k, v in getattr(runner.model, "module", runner.model).state_dict().items()}
-    report = {"iterations": runner.iter, "train_seconds": round(seconds, 2), "seed": args.seed,
+    report = {"iterations": runner.iter, "start_iter": args.start_iter, "train_seconds": round(seconds, 2), "seed": args.seed,
               "config": str(args.config), "init": args.init, "mask": args.mask}
     masks, meta = load_masks(args.mask) if args.mask else ({}, None)
     bad = zeros_violations(state, masks)
@@ -115,6 +125,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path, help="final weights (plain tensor dict)")
     parser.add_argument("--init", default=None, help="initial weights, e.g. the rewind checkpoint")
     parser.add_argument("--mask", default=None, help="mask file (lthsteps.masks) to train under")
+    parser.add_argument("--start-iter", type=int, default=0,
+                        help="begin at this iteration (a round: the rewind iteration of --init's weights)")
     parser.add_argument("--rewind-iter", type=int, default=None, help="save weights after this many iterations")
     parser.add_argument("--rewind-out", default=None, help="where the rewind weights go")
     parser.add_argument("--report", default=None, help="JSON: iterations, time, sparsity report of the result")

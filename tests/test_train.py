@@ -15,6 +15,11 @@ from lthsteps.train import main
 pytest.importorskip("mmdet")
 
 
+def _logged_lr(work_dir) -> dict[int, float]:
+    lines = next(work_dir.glob("*/vis_data/scalars.json")).read_text().splitlines()
+    return {row["iter"]: row["lr"] for row in map(json.loads, lines)}
+
+
 def _options():
     return [f"{k}={v}" for k, v in FAST.items()]
 
@@ -48,7 +53,7 @@ def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descripto
     # The rewind weights are not zero off-mask: the hook has to zero them before the first step.
     assert zeros_violations(load_state_dict(dense_run / "rewind.pth"), masks)
     code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
-                 "--work-dir", str(tmp_path / "work"), "--init", str(dense_run / "rewind.pth"),
+                 "--work-dir", str(tmp_path / "work"), "--init", str(dense_run / "rewind.pth"), "--start-iter", "2",
                  "--mask", str(tmp_path / "mask.npz"), "--out", str(tmp_path / "weights.pth"),
                  "--report", str(tmp_path / "train.json"), "--cfg-options", *_options()])
     assert code == 0
@@ -58,6 +63,9 @@ def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descripto
     kept_changed = sum(int((trained[n][m] != rewind[n][m]).sum()) for n, m in masks.items())
     assert kept_changed > 0.5 * sum(int(m.sum()) for m in masks.values())  # the kept weights did train
     report = json.loads((tmp_path / "train.json").read_text())
+    assert report["start_iter"] == 2 and report["iterations"] == FAST["train_cfg.max_iters"]
+    # Late resetting resumes the dense run's schedule: same learning rate at the same iterations.
+    assert _logged_lr(tmp_path / "work") == {i: lr for i, lr in _logged_lr(dense_run / "work").items() if i > 2}
     pruned = sum(int((~m).sum()) for m in masks.values())
     assert report["network"]["pruned"] == pruned and report["zeros_violations"] == {}
     assert report["network"]["sparsity"] == pytest.approx(pruned / report["network"]["params"])
@@ -76,6 +84,7 @@ def test_bad_input_fails_before_training_and_leaves_nothing(dense_run, voc_descr
         (["--init", str(tmp_path / "truncated.pth")], "do not fit the model"),
         (["--init", str(tmp_path / "missing.pth")], "does not exist"),
         (["--rewind-iter", "99", "--rewind-out", str(tmp_path / "r.pth")], "outside training"),
+        (["--start-iter", "2"], "give them with --init"),
     ]
     for extra, message in cases:
         assert main(base[:-len(_options()) - 1] + extra + base[-len(_options()) - 1:]) == 2

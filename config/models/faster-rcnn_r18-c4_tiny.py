@@ -20,7 +20,7 @@ model = dict(
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),
         rpn_proposal=dict(nms_pre=1000, max_per_img=200),
-        rcnn=dict(sampler=dict(num=32))),
+        rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
 
 image_size = (160, 160)
@@ -40,11 +40,12 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=train_pipeline, filter_cfg=dict(min_size=4)))
 test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))
 
-max_iters = 300
+# ~8 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80%.
+max_iters = 1200
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
-optim_wrapper = dict(optimizer=dict(lr=0.02))
+optim_wrapper = dict(optimizer=dict(lr=0.04))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters, milestones=[240], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[960], gamma=0.1),
 ]
-default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=max_iters))
+default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters))

@@ -63,7 +63,8 @@ optim_wrapper = dict(type='OptimWrapper',
                      clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters, milestones=[8000, 11000], gamma=0.1),
+    # No `end`: it would freeze max_iters at parse time and ignore a later override of it.
+    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[8000, 11000], gamma=0.1),
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),

@@ -80,9 +80,10 @@ rule train_round:
         runtime=res("train", "runtime"),
     params:
         work_dir=lambda wildcards: round_work_dir(wildcards),
+        start_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
         options=lambda wildcards: cfg_options(wildcards.model),
     shell:
         "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
-        " --work-dir {params.work_dir} --init {input.rewind} --mask {input.mask}"
+        " --work-dir {params.work_dir} --init {input.rewind} --start-iter {params.start_iter} --mask {input.mask}"
         " --out {output.weights} --report {output.report} --threads {threads}"
         " {params.options} > {log} 2>&1"
