@@ -1,12 +1,14 @@
 """Time per training iteration with the MaskHook ÷ without it, same config, in one process.
 
-    .venv/bin/python benchmarks/mask_hook_overhead.py [--iters 40] [--repeats 3] [--sparsity 0.8]
+    .venv/bin/python benchmarks/mask_hook_overhead.py [--iters 100] [--repeats 4] [--sparsity 0.8]
 
 Generates a small embedded dataset in a temp folder, then alternates dense and masked runs of the
 embedded Faster R-CNN config (A B A B ...) so that drift of the machine hits both alike. Each
 iteration is timed from the first hook before it to the last hook after it, so the mask hook's
 work (gradient masking in backward, re-zeroing after the step) is inside the measurement. The first
 5 iterations of every run are warm-up and not counted. Prints medians and the ratio (target ≤ 1.03).
+Run-to-run spread of the median is a few percent on 2 cores, so fewer than ~300 timed iterations per
+arm cannot resolve a 3% target: keep the defaults.
 """
 from __future__ import annotations
 
@@ -66,8 +68,8 @@ def timed_run(cfg, label: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iters", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--iters", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--sparsity", type=float, default=0.8)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()

@@ -33,12 +33,20 @@ def save_state_dict(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]
     atomic_write(path, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write) -> None:
     """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    # mkstemp makes the file private (0600); results are shared, so give it the usual umask mode.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         write(tmp)
         os.replace(tmp, path)
