@@ -73,3 +73,14 @@ def test_prepare_rejects_bad_input_and_writes_nothing(tmp_path, synthetic_root, 
         prepare("x", "voc", synthetic_root / "VOCdevkit/VOC2007", tmp_path, {"train": {"split": "train"},
                 "val": {"split": "val"}}, ["only_this"])
     assert not (tmp_path / "train.json.tmp").exists()
+
+
+def test_prepare_coco_format_records_masks_and_keypoints(synthetic_root, tmp_path):
+    splits = {split: {"ann_file": f"annotations/instances_{split}.json", "img_dir": split} for split in ("train", "val")}
+    desc = prepare("synthetic_coco", "coco", synthetic_root / "coco", tmp_path, splits)
+    assert desc["source_format"] == "coco" and desc["voc_ap_mode"] is None
+    assert desc["has_masks"] and desc["has_keypoints"]
+    assert desc["classes"][0] == "person" and len(desc["classes"]) == 10
+    assert desc["splits"]["val"]["instances"] == len(
+        json.loads((synthetic_root / "coco/annotations/instances_val.json").read_text())["annotations"])
+    assert list(tmp_path.iterdir()) == []  # COCO data is read in place, nothing converted
