@@ -6,6 +6,7 @@ Every detector in the workflow reads COCO-format annotations through MMDetection
 read::
 
     {"name": "synthetic_voc", "source_format": "voc", "classes": ["person", ...],
+     "keypoint_classes": [...],                       # categories with COCO keypoints (person)
      "voc_ap_mode": "11points" | "area" | null,      # VOC mAP as the paper reports it, or none
      "has_masks": false, "has_keypoints": false,
      "splits": {"train": {"ann_file": "/abs/train.json", "img_dir": "/abs/JPEGImages"},
@@ -116,12 +117,15 @@ def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, di
         descriptor_splits[split] = {"ann_file": str(ann_file.resolve()), "img_dir": str(img_dir.resolve()),
                                     "images": len(coco["images"]), "instances": len(coco["annotations"])}
         if split == "train":
-            train_classes = [c["name"] for c in sorted(coco["categories"], key=lambda c: c["id"])]
+            categories = sorted(coco["categories"], key=lambda c: c["id"])
+            train_classes = [c["name"] for c in categories]
+            keypoint_classes = [c["name"] for c in categories if c.get("keypoints")]
             anns = coco["annotations"]
     for ann_file, coco in converted.items():
         atomic_write(ann_file, lambda tmp, coco=coco: Path(tmp).write_text(json.dumps(coco)))
     return {
-        "name": name, "source_format": fmt, "classes": train_classes, "voc_ap_mode": voc_ap_mode,
+        "name": name, "source_format": fmt, "classes": train_classes, "keypoint_classes": keypoint_classes,
+        "voc_ap_mode": voc_ap_mode,
         "has_masks": any(a.get("segmentation") for a in anns),
         "has_keypoints": any(a.get("num_keypoints") for a in anns),
         "splits": descriptor_splits,

@@ -1,13 +1,17 @@
 """Evaluate a detector's weights on the validation split of a prepared dataset.
 
     python -m lthsteps.evaluate --config CFG --dataset dataset.json --weights weights.pth \
-        --metrics metrics.json --detections detections.bbox.json
+        --metrics metrics.json --detections detections/
 
-Writes the raw detections (COCO results format: ``[{"image_id", "category_id", "bbox": [x, y, w, h],
-"score"}]``, what later analyses and TIDE read) and ``metrics.json``::
+Evaluates every task the model has (bbox; segm with a mask head; keypoints with a keypoint head).
+Writes the raw results in COCO results format, what later analyses and TIDE read —
+``detections/bbox.json`` (``[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}]``), and
+``segm.json`` (``"segmentation"``: RLE) / ``keypoints.json`` (``"keypoints": [x1, y1, s1, ...]``)
+where the model has them — and ``metrics.json``::
 
     {"bbox": {"mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR100", ...,
               "per_category": {name: {"AP", "AP50", "AP_small", "AP_medium", "AP_large", "instances"}}},
+     "segm": {... as bbox} | null, "keypoints": {"mAP", "AP50", ..., per_category} | null,
      "voc": {"mAP", "mode", "per_category": {name: AP}} | null}
 
 COCO numbers come from pycocotools' COCOeval (AP at IoU .50:.95 on a 0..1 scale); per-category
@@ -17,9 +21,8 @@ and per-area APs are read from its precision array. The VOC mAP is the paper's V
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,50 +31,10 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from lthsteps.checkpoints import atomic_write, load_state_dict
+from lthsteps.checkpoints import umask, atomic_write, load_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
-from lthsteps.mm import bind_dataset, build_model, load_config
-
-COCO_STATS = ("mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
-              "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
-AREAS = ("all", "small", "medium", "large")  # COCOeval's areaRng order
-
-
-def _mean_valid(precision: np.ndarray) -> float:
-    valid = precision[precision > -1]
-    return float(valid.mean()) if valid.size else float("nan")
-
-
-def coco_metrics(gt: dict, detections: list[dict], iou_type: str = "bbox") -> dict:
-    """COCO summary metrics plus per-category AP (overall, AP50 and by area) of ``detections``."""
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_gt = COCO()
-        coco_gt.dataset = gt
-        coco_gt.createIndex()
-        if not detections:
-            return {name: 0.0 for name in COCO_STATS} | {"per_category": {}, "detections": 0}
-        evaluator = COCOeval(coco_gt, coco_gt.loadRes(detections), iou_type)
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    result = {name: float(v) for name, v in zip(COCO_STATS, evaluator.stats)}
-    precision = evaluator.eval["precision"]  # [IoU thr, recall, category, area, max dets]
-    iou_50 = int(np.argmin(np.abs(evaluator.params.iouThrs - 0.5)))
-    instances = {c: 0 for c in coco_gt.getCatIds()}
-    for ann in gt["annotations"]:
-        instances[ann["category_id"]] += not ann.get("iscrowd", 0)
-    per_category = {}
-    for k, cat_id in enumerate(evaluator.params.catIds):
-        name = coco_gt.cats[cat_id]["name"]
-        entry = {"AP": _mean_valid(precision[:, :, k, 0, -1]), "AP50": _mean_valid(precision[iou_50, :, k, 0, -1])}
-        for a, area in enumerate(AREAS[1:], start=1):
-            entry[f"AP_{area}"] = _mean_valid(precision[:, :, k, a, -1])
-        per_category[name] = entry | {"instances": instances[cat_id]}
-    return result | {"per_category": per_category, "detections": len(detections)}
-
+from lthsteps.metrics import IOU_TYPES, coco_metrics
+from lthsteps.mm import bind_dataset, build_model, load_config, model_tasks
 
 def voc_metrics(gt: dict, detections: list[dict], mode: str = "11points") -> dict:
     """VOC mAP at IoU 0.5 as MMDetection's VOCMetric computes it (legacy +1 box extent)."""
@@ -102,19 +65,36 @@ def voc_metrics(gt: dict, detections: list[dict], mode: str = "11points") -> dic
             "per_category": {name: float(r["ap"]) for name, r in zip(names, per_class)}}
 
 
-def detect(cfg, weights: dict[str, torch.Tensor], work_dir: str) -> list[dict]:
-    """Run the config's test loop with ``weights`` loaded strictly; COCO-format detections."""
+def detect(cfg, weights: dict[str, torch.Tensor], work_dir: str) -> dict[str, list[dict]]:
+    """Run the config's test loop with ``weights`` loaded strictly; COCO-format results per task."""
     from mmengine.runner import Runner
 
     out_prefix = str(Path(work_dir) / "detections")
     cfg.work_dir = work_dir
     cfg.load_from = None
-    cfg.test_evaluator = dict(type="CocoMetric", ann_file=cfg.test_dataloader.dataset.ann_file, metric="bbox",
-                              format_only=True, outfile_prefix=out_prefix)
+    tasks = model_tasks(cfg)
+    cfg.test_evaluator = dict(type="CocoResultsDump", ann_file=cfg.test_dataloader.dataset.ann_file,
+                              metric=[t for t in tasks if t != "keypoints"], outfile_prefix=out_prefix)
     runner = Runner.from_cfg(cfg)
     getattr(runner.model, "module", runner.model).load_state_dict(weights, strict=True)
     runner.test()
-    return json.loads(Path(out_prefix + ".bbox.json").read_text())
+    return {task: json.loads(Path(f"{out_prefix}.{task}.json").read_text()) for task in tasks}
+
+
+def write_results(folder: Path, results: dict[str, list[dict]]) -> None:
+    """``folder/<task>.json`` for every task, replacing the folder as a whole (never half written)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        for task, dets in results.items():
+            (tmp / f"{task}.json").write_text(json.dumps(dets))
+        tmp.chmod(0o777 & ~umask())
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -123,7 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", required=True, type=Path, help="dataset descriptor JSON (lthsteps.datasets)")
     parser.add_argument("--weights", required=True, type=Path)
     parser.add_argument("--metrics", required=True, type=Path, help="metrics JSON to write")
-    parser.add_argument("--detections", required=True, type=Path, help="raw detections JSON to write")
+    parser.add_argument("--detections", required=True, type=Path,
+                        help="folder to write the raw results to: bbox.json (+ segm.json, keypoints.json)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default=None)
     return parser.parse_args(argv)
@@ -141,13 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as work_dir:
-        detections = detect(cfg, weights, work_dir)
+        results = detect(cfg, weights, work_dir)
     gt = json.loads(Path(descriptor["splits"]["val"]["ann_file"]).read_text())
-    metrics = {"weights": str(args.weights), "dataset": descriptor["name"], "bbox": coco_metrics(gt, detections),
-               "voc": voc_metrics(gt, detections, descriptor["voc_ap_mode"]) if descriptor.get("voc_ap_mode") else None}
-    atomic_write(args.detections, lambda tmp: Path(tmp).write_text(json.dumps(detections)))
+    metrics = {"weights": str(args.weights), "dataset": descriptor["name"]}
+    metrics |= {task: coco_metrics(gt, results[task], task) if task in results else None for task in IOU_TYPES}
+    metrics["voc"] = voc_metrics(gt, results["bbox"], descriptor["voc_ap_mode"]) if descriptor.get("voc_ap_mode") else None
+    write_results(args.detections, results)
     atomic_write(args.metrics, lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
-    summary = {"bbox_mAP": metrics["bbox"]["mAP"], "bbox_AP50": metrics["bbox"]["AP50"]}
+    summary = {f"{task}_{k}": metrics[task][k] for task in results for k in ("mAP", "AP50")}
     if metrics["voc"]:
         summary["voc_mAP"] = metrics["voc"]["mAP"]
     print(json.dumps(summary))

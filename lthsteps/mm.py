@@ -53,13 +53,29 @@ def _set_num_classes(node, num_classes: int) -> None:
             _set_num_classes(item, num_classes)
 
 
+def model_tasks(cfg: Config) -> tuple[str, ...]:
+    """COCO iou types the detector of ``cfg`` predicts: bbox, plus segm / keypoints for its heads."""
+    roi_head = cfg.model.get("roi_head") or {}
+    return ("bbox",) + (("segm",) if roi_head.get("mask_head") else ()) + (
+        ("keypoints",) if roi_head.get("keypoint_head") else ())
+
+
 def bind_dataset(cfg: Config, descriptor: dict) -> Config:
     """Point the config's train/test dataloaders at a prepared dataset and size the heads for it.
 
     ``descriptor`` is a dataset descriptor (see ``lthsteps.datasets``). The RoI heads'
-    ``num_classes`` follows the dataset's classes; the RPN (class-agnostic) is left alone.
+    ``num_classes`` follows the dataset's classes — for a keypoint model only the categories that
+    carry keypoints (COCO: person); the RPN (class-agnostic) is left alone. A model whose heads need
+    annotations the dataset lacks (instance masks, keypoints) is rejected here, before training.
     """
-    classes = tuple(descriptor["classes"])
+    tasks = model_tasks(cfg)
+    for task, key, what in (("segm", "has_masks", "instance masks"), ("keypoints", "has_keypoints", "keypoints")):
+        if task in tasks and not descriptor.get(key):
+            raise ValueError(f"the model has a {task} head but dataset '{descriptor['name']}' has no {what} in its "
+                             f"train annotations: bind it to a COCO-format dataset with {what} (e.g. COCO "
+                             f"{'person_keypoints' if task == 'keypoints' else 'instances'}_*.json), or use a "
+                             "model without that head")
+    classes = tuple(descriptor["keypoint_classes"] if "keypoints" in tasks else descriptor["classes"])
     for loader, split in (("train_dataloader", "train"), ("test_dataloader", "val")):
         dataset = _innermost_dataset(cfg[loader]["dataset"])
         spec = descriptor["splits"][split]

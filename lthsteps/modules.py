@@ -3,3 +3,4 @@
 Model configs name it in ``custom_imports`` (``lthsteps.mm.load_config`` adds it).
 """
 from lthsteps import hooks, layers  # noqa: F401
+from lthsteps import metrics  # noqa: F401

@@ -19,7 +19,14 @@ import pandas as pd
 
 from lthsteps.checkpoints import atomic_write
 
-METRICS = {"mAP": ("bbox", "mAP"), "AP50": ("bbox", "AP50"), "AP75": ("bbox", "AP75"), "VOC mAP": ("voc", "mAP")}
+# Table column -> (metrics.json section, key); a column appears when its section is not null.
+METRICS = {
+    "bbox mAP": ("bbox", "mAP"), "bbox AP50": ("bbox", "AP50"), "bbox AP75": ("bbox", "AP75"),
+    "segm mAP": ("segm", "mAP"), "segm AP50": ("segm", "AP50"),
+    "keypoints mAP": ("keypoints", "mAP"), "keypoints AP50": ("keypoints", "AP50"),
+    "VOC mAP": ("voc", "mAP"),
+}
+TASKS = ("bbox", "segm", "keypoints")
 
 
 def run_record(prune: float, seed: int, run_dir: Path) -> dict:
@@ -56,8 +63,17 @@ def markdown(summary: pd.DataFrame, title: str) -> str:
     return f"### {title}\n\n" + out.to_markdown(index=False) + "\n"
 
 
-def figure(records: pd.DataFrame, title: str, path: Path, metric: str) -> None:
-    """Metric against network sparsity for tickets, band = ±1 std over seeds, dense as a line."""
+def figure_metrics(records: pd.DataFrame) -> list[list[str]]:
+    """Panels of the figure, rows x columns: VOC mAP alone for VOC data (the paper's Fig 2), else
+    mAP over AP50 for every task the runs have (its Fig 1)."""
+    if "VOC mAP" in records:
+        return [["VOC mAP"]]
+    tasks = [t for t in TASKS if f"{t} mAP" in records]
+    return [[f"{t} {m}" for t in tasks] for m in ("mAP", "AP50")]
+
+
+def figure(records: pd.DataFrame, title: str, path: Path) -> None:
+    """Metrics against network sparsity for tickets (band = ±1 std over seeds), dense as a line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,15 +81,19 @@ def figure(records: pd.DataFrame, title: str, path: Path, metric: str) -> None:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid")
-    fig, ax = plt.subplots(figsize=(6, 4))
-    dense = records[records.prune_percent == 0][metric]
-    tickets = records[records.prune_percent > 0]
-    sns.lineplot(data=tickets, x="network_sparsity", y=metric, marker="o", errorbar="sd", ax=ax, label="ticket")
-    ax.axhline(dense.mean(), color="k", ls="--", label=f"dense ({dense.mean():.2f})")
-    if len(dense) > 1:
-        ax.axhspan(dense.mean() - dense.std(), dense.mean() + dense.std(), color="k", alpha=0.1)
-    ax.set(xlabel="network sparsity (%)", ylabel=f"{metric} (%)", title=title)
-    ax.legend()
+    panels = figure_metrics(records)
+    rows, cols = len(panels), len(panels[0])
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    dense, tickets = records[records.prune_percent == 0], records[records.prune_percent > 0]
+    for metric, ax in zip((m for row in panels for m in row), axes.flat):
+        sns.lineplot(data=tickets, x="network_sparsity", y=metric, marker="o", errorbar="sd", ax=ax, label="ticket")
+        mean = dense[metric].mean()
+        ax.axhline(mean, color="k", ls="--", label=f"dense ({mean:.2f})")
+        if len(dense) > 1:
+            ax.axhspan(mean - dense[metric].std(), mean + dense[metric].std(), color="k", alpha=0.1)
+        ax.set(xlabel="network sparsity (%)", ylabel=f"{metric} (%)")
+        ax.legend()
+    fig.suptitle(title)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
@@ -98,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     title = f"{args.experiment}" + (f" (analog of the paper's {args.paper})" if args.paper else "")
     atomic_write(args.csv, lambda tmp: summary.to_csv(tmp, index=False, float_format="%.4f"))
     atomic_write(args.markdown, lambda tmp: Path(tmp).write_text(markdown(summary, title)))
-    metric = "VOC mAP" if "VOC mAP" in records else "mAP"
-    figure(records, title, args.figure, metric)
+    figure(records, title, args.figure)
     print(markdown(summary, title))
     return 0
 

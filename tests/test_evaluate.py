@@ -1,4 +1,4 @@
-"""Metrics: COCO numbers equal pycocotools run directly; VOC mAP behaves as the VOC protocol."""
+"""Metrics: COCO numbers (bbox, segm, keypoints) equal pycocotools run directly; VOC mAP behaves as the VOC protocol."""
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from lthsteps.evaluate import COCO_STATS, coco_metrics, voc_metrics
+from lthsteps.evaluate import voc_metrics, write_results
+from lthsteps.metrics import STATS, coco_metrics, keypoint_results
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +43,27 @@ def test_perfect_detections_score_one(gt):
     assert voc_metrics(gt, dets)["mAP"] == pytest.approx(1.0)
 
 
-def test_coco_numbers_equal_pycocotools_directly(gt):
+def _pycocotools_stats(gt, results, iou_type, cat_ids=None):
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    dets = _perturbed(gt)
-    ours = coco_metrics(gt, dets)
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO()
         coco.dataset = gt
         coco.createIndex()
-        ev = COCOeval(coco, coco.loadRes(dets), "bbox")
+        ev = COCOeval(coco, coco.loadRes(results), iou_type)
+        if cat_ids:
+            ev.params.catIds = cat_ids
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    assert [ours[k] for k in COCO_STATS] == pytest.approx(list(ev.stats))
+    return list(ev.stats)
+
+
+def test_coco_numbers_equal_pycocotools_directly(gt):
+    dets = _perturbed(gt)
+    ours = coco_metrics(gt, dets)
+    assert [ours[k] for k in STATS["bbox"]] == pytest.approx(_pycocotools_stats(gt, dets, "bbox"))
     # The mean over categories of per-category AP is COCO's mAP.
     aps = [v["AP"] for v in ours["per_category"].values() if not np.isnan(v["AP"])]
     assert np.mean(aps) == pytest.approx(ours["mAP"])
@@ -73,3 +80,55 @@ def test_voc_map_drops_with_misses_and_ignores_nothing_else(gt):
 def test_no_detections_is_zero_not_an_error(gt):
     metrics = coco_metrics(gt, [])
     assert metrics["mAP"] == 0 and metrics["detections"] == 0
+
+
+def test_segm_numbers_equal_pycocotools_directly(gt):
+    rng = np.random.default_rng(2)
+    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "segmentation": a["segmentation"],
+                "score": float(rng.random())} for a in gt["annotations"] if rng.random() < 0.7]
+    ours = coco_metrics(gt, results, "segm")
+    assert [ours[k] for k in STATS["segm"]] == pytest.approx(_pycocotools_stats(gt, results, "segm"))
+    assert 0 < ours["mAP"] < 1
+
+
+def _keypoint_predictions(gt, rng):
+    """Per-image prediction dicts as CocoResultsDump collects them: jittered ground-truth persons."""
+    person = [c for c in gt["categories"] if c.get("keypoints")]
+    persons = [a for a in gt["annotations"] if a["category_id"] == person[0]["id"] and a["num_keypoints"]]
+    by_image = {}
+    for ann in persons:
+        points = np.array(ann["keypoints"], dtype=float).reshape(-1, 3)[:, :2] + rng.normal(0, 1.5, (17, 2))
+        x, y, w, h = ann["bbox"]
+        by_image.setdefault(ann["image_id"], []).append((np.array([x, y, x + w, y + h]), points))
+    results = []
+    for image_id, preds in by_image.items():
+        results.append({"img_id": image_id, "labels": np.zeros(len(preds), dtype=int),
+                        "scores": rng.random(len(preds)), "bboxes": np.stack([p[0] for p in preds]),
+                        "keypoints": np.stack([p[1] for p in preds]), "keypoint_scores": rng.random((len(preds), 17))})
+    return results, [person[0]["id"]]
+
+
+def test_keypoint_results_and_metrics_equal_pycocotools_directly(gt):
+    predictions, cat_ids = _keypoint_predictions(gt, np.random.default_rng(3))
+    results = keypoint_results(predictions, cat_ids)
+    assert len(results) == sum(len(p["labels"]) for p in predictions)
+    first = results[0]
+    assert len(first["keypoints"]) == 51 and first["category_id"] == cat_ids[0]
+    assert first["keypoints"][:2] == pytest.approx(list(predictions[0]["keypoints"][0, 0]))
+    assert first["keypoints"][2] == pytest.approx(predictions[0]["keypoint_scores"][0, 0])
+    ours = coco_metrics(gt, results, "keypoints")
+    assert [ours[k] for k in STATS["keypoints"]] == pytest.approx(_pycocotools_stats(gt, results, "keypoints", cat_ids))
+    assert 0.3 < ours["mAP"] <= 1  # 1.5 px jitter on persons of medium/large size: mostly correct
+    assert set(ours["per_category"]) == {"person"} and "AP_small" not in ours["per_category"]["person"]
+
+
+def test_unknown_iou_type_is_rejected(gt):
+    with pytest.raises(ValueError, match="unknown iou type"):
+        coco_metrics(gt, [], "boxes")
+
+
+def test_results_folder_is_replaced_whole(tmp_path):
+    write_results(tmp_path / "detections", {"bbox": [{"a": 1}], "segm": []})
+    write_results(tmp_path / "detections", {"bbox": []})
+    assert sorted(p.name for p in (tmp_path / "detections").iterdir()) == ["bbox.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["detections"]

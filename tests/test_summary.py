@@ -25,8 +25,8 @@ def test_records_and_summary(tmp_path):
     assert records.loc[2, "network_sparsity"] == pytest.approx(70.0)
     summary = summarize(records)
     assert list(summary.prune_percent) == [0, 80]
-    assert summary.loc[summary.prune_percent == 80, "mAP_mean"].item() == pytest.approx(29.0)
-    assert summary.loc[summary.prune_percent == 80, "mAP_std"].item() == pytest.approx(1.4142, abs=1e-3)
+    assert summary.loc[summary.prune_percent == 80, "bbox mAP_mean"].item() == pytest.approx(29.0)
+    assert summary.loc[summary.prune_percent == 80, "bbox mAP_std"].item() == pytest.approx(1.4142, abs=1e-3)
     table = markdown(summary, "demo")
     assert "| 80%" in table and "70.00%" in table and "29.00 ± 1.41" in table and "VOC mAP" in table
 
@@ -40,3 +40,28 @@ def test_cli_writes_csv_markdown_and_figure(tmp_path):
                  "--markdown", str(out / "x.md"), "--figure", str(out / "x.png")]) == 0
     assert pd.read_csv(out / "x.csv").shape[0] == 3
     assert (out / "x.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _task_run(tmp_path, name, value, sparsity):
+    d = tmp_path / name
+    d.mkdir()
+    task = {"mAP": value, "AP50": value + 0.2, "AP75": value - 0.1}
+    (d / "metrics.json").write_text(json.dumps({"bbox": task, "segm": task, "keypoints": None, "voc": None}))
+    (d / "train.json").write_text(json.dumps({"network": {"sparsity": sparsity}}))
+    return d
+
+
+def test_mask_rcnn_runs_give_bbox_and_segm_columns_and_a_task_grid(tmp_path):
+    from lthsteps.summary import figure_metrics
+
+    runs = [(0, 0, _task_run(tmp_path, "d", 0.3, 0.0)), (80, 0, _task_run(tmp_path, "t", 0.28, 0.7))]
+    records = pd.DataFrame([run_record(*r) for r in runs])
+    assert {"bbox mAP", "segm mAP", "segm AP50"} <= set(records) and "keypoints mAP" not in records
+    assert "VOC mAP" not in records
+    assert figure_metrics(records) == [["bbox mAP", "segm mAP"], ["bbox AP50", "segm AP50"]]
+    table = markdown(summarize(records), "tasks")
+    assert "segm AP50" in table and "VOC mAP" not in table
+    args = [a for p, s, d in runs for a in ("--run", f"{p}:{s}:{d}")]
+    assert main(["--experiment", "tasks", *args, "--csv", str(tmp_path / "t.csv"), "--markdown",
+                 str(tmp_path / "t.md"), "--figure", str(tmp_path / "t.png")]) == 0
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"

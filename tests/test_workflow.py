@@ -99,4 +99,8 @@ def test_tiny_config_end_to_end(tmp_path):
     assert all(int((~m).sum()) == round(0.8 * m.numel()) for m in m2.values())  # layerwise, exact per tensor
     metrics = json.loads((run / "global_oneshot/p90/round1/metrics.json").read_text())
     assert {"mAP", "AP50", "AP_small", "per_category"} <= set(metrics["bbox"]) and metrics["voc"] is not None
+    assert metrics["segm"] is None and metrics["keypoints"] is None  # Faster R-CNN: boxes only
+    raw = json.loads((run / "global_oneshot/p90/round1/detections/bbox.json").read_text())
+    assert [p.name for p in (run / "global_oneshot/p90/round1/detections").iterdir()] == ["bbox.json"]
+    assert metrics["bbox"]["detections"] == len(raw)
     assert total > 0

@@ -1,4 +1,5 @@
-# Evaluation of any run folder (dense or a round) on its model's validation split.
+# Evaluation of any run folder (dense or a round) on its model's validation split, for every task
+# its model has (bbox; segm with a mask head; keypoints with a keypoint head).
 
 
 rule evaluate:
@@ -10,7 +11,7 @@ rule evaluate:
         config=lambda wildcards: model_config(run_model(wildcards)),
     output:
         metrics=f"{R}/runs/{{run}}/metrics.json",
-        detections=f"{R}/runs/{{run}}/detections.bbox.json",
+        detections=directory(f"{R}/runs/{{run}}/detections"),
     log:
         f"{R}/logs/evaluate/{{run}}.log",
     benchmark:
