@@ -82,7 +82,7 @@ def test_lint_is_clean():
 def test_tiny_config_end_to_end(tmp_path):
     results = tmp_path / "results"
     snakemake("--cores", "2", "--configfile", "config/tiny.yaml", "--config", f"results_dir={results}")
-    for exp in ("oneshot", "iterative"):
+    for exp in ("oneshot", "iterative", "mask_rcnn"):
         assert (results / f"tables/{exp}.csv").is_file() and (results / f"figures/{exp}.png").is_file()
         assert "Network sparsity" in (results / f"tables/{exp}.md").read_text()
     run = results / "runs/faster_rcnn_r18_c4/seed0"
@@ -104,4 +104,14 @@ def test_tiny_config_end_to_end(tmp_path):
     raw_files = (run / "global_oneshot/p90/round1/detections").iterdir()
     assert [p.name for p in raw_files if not p.name.startswith(".")] == ["bbox.json"]  # hidden: Snakemake stamp
     assert metrics["bbox"]["detections"] == len(raw)
+    # Mask R-CNN on COCO-format data: every conv/linear weight ranked, boxes and masks evaluated.
+    mask_run = results / "runs/mask_rcnn_r18_fpn/seed0/whole_network_global/p80/round1"
+    masks, _ = load_masks(mask_run / "mask.npz")
+    assert any(name.startswith("roi_head.mask_head.") for name in masks)
+    assert zeros_violations(load_state_dict(mask_run / "weights.pth"), masks) == {}
+    metrics = json.loads((mask_run / "metrics.json").read_text())
+    assert metrics["segm"] is not None and metrics["voc"] is None and metrics["keypoints"] is None
+    segm = json.loads((mask_run / "detections/segm.json").read_text())
+    assert metrics["segm"]["detections"] == len(segm) and all("counts" in r["segmentation"] for r in segm)
+    assert "segm mAP" in (results / "tables/mask_rcnn.md").read_text()
     assert total > 0
