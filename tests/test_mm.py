@@ -1,0 +1,36 @@
+"""Binding MMDetection configs to datasets: tasks of a model, classes, and annotations it needs."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO
+from lthsteps.mm import bind_dataset, load_config, model_tasks
+from lthsteps.train import main
+
+MASK_CONFIG = REPO / "config/models/mask-rcnn_r18-fpn_tiny.py"
+FASTER_CONFIG = REPO / "config/models/faster-rcnn_r18-c4_tiny.py"
+
+
+def test_model_tasks_follow_the_heads():
+    assert model_tasks(load_config(FASTER_CONFIG)) == ("bbox",)
+    assert model_tasks(load_config(MASK_CONFIG)) == ("bbox", "segm")
+
+
+def test_mask_model_on_boxes_only_data_is_rejected_with_the_fix(voc_descriptor):
+    with pytest.raises(ValueError, match="has a segm head but dataset 'tiny_voc' has no instance masks"):
+        bind_dataset(load_config(MASK_CONFIG), voc_descriptor)
+
+
+def test_train_cli_rejects_it_before_training_and_writes_nothing(voc_descriptor, tmp_path, capsys):
+    code = main(["--config", str(MASK_CONFIG), "--dataset", voc_descriptor["path"], "--work-dir",
+                 str(tmp_path / "work"), "--out", str(tmp_path / "weights.pth")])
+    assert code == 2 and "no instance masks" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_classes_and_num_classes_come_from_the_dataset(voc_descriptor):
+    cfg = bind_dataset(load_config(MASK_CONFIG), voc_descriptor | {"has_masks": True})
+    assert cfg.train_dataloader.dataset.metainfo["classes"] == tuple(voc_descriptor["classes"])
+    assert cfg.model.roi_head.bbox_head.num_classes == len(voc_descriptor["classes"])
+    assert cfg.model.roi_head.mask_head.num_classes == len(voc_descriptor["classes"])
+    assert voc_descriptor["keypoint_classes"] == []  # VOC XML carries no keypoints
