@@ -114,4 +114,8 @@ def test_tiny_config_end_to_end(tmp_path):
     segm = json.loads((mask_run / "detections/segm.json").read_text())
     assert metrics["segm"]["detections"] == len(segm) and all("counts" in r["segmentation"] for r in segm)
     assert "segm mAP" in (results / "tables/mask_rcnn.md").read_text()
+    # Fig 3 rule: changes against each experiment's own dense model, on the metric both share.
+    comparison = (results / "tables/faster_vs_mask.md").read_text()
+    assert "bbox mAP change" in comparison and "segm mAP change" not in comparison
+    assert (results / "figures/faster_vs_mask.png").is_file()
     assert total > 0

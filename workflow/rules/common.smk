@@ -45,6 +45,16 @@ def check_config():
             problems.append(
                 f"experiments.{name}.strategy '{exp['strategy']}' is not a key of `strategies`"
             )
+    for name, comparison in config.get("comparisons", {}).items():
+        if name in config["experiments"]:
+            problems.append(
+                f"comparisons.{name}: an experiment has the same name (their tables would collide): rename one"
+            )
+        for exp in comparison["experiments"]:
+            if exp not in config["experiments"]:
+                problems.append(
+                    f"comparisons.{name}.experiments: '{exp}' is not a key of `experiments`"
+                )
     for name, ds in config["datasets"].items():
         if ds.get("synthetic") and "synthetic" not in config:
             problems.append(
@@ -124,9 +134,10 @@ def experiment_runs(exp):
 
 
 def all_outputs():
+    """Table (CSV + Markdown) and figure of every experiment and every comparison."""
     return [
-        f"{R}/{kind}/{exp}.{ext}"
-        for exp in config["experiments"]
+        f"{R}/{kind}/{name}.{ext}"
+        for name in [*config["experiments"], *config.get("comparisons", {})]
         for kind, ext in (("tables", "csv"), ("tables", "md"), ("figures", "png"))
     ]
 

@@ -1,4 +1,5 @@
-# Per experiment: a table (CSV + Markdown) and a figure of metrics against sparsity.
+# Per experiment: a table (CSV + Markdown) and a figure of metrics against sparsity; per comparison
+# (e.g. ResNet-18 vs ResNet-50, the paper's Fig 3): the change of each experiment against its dense model.
 
 
 rule summarize_experiment:
@@ -19,6 +20,8 @@ rule summarize_experiment:
         ),
     log:
         f"{R}/logs/summarize/{{experiment}}.log",
+    wildcard_constraints:
+        experiment="|".join(config["experiments"]),
     conda:
         ENV
     threads: 1
@@ -34,4 +37,45 @@ rule summarize_experiment:
         ),
     shell:
         "python -m lthsteps.summary --experiment {wildcards.experiment} --paper '{params.paper}' {params.runs}"
+        " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
+
+
+rule compare_experiments:
+    input:
+        tables=lambda wildcards: [
+            f"{R}/tables/{exp}.csv"
+            for exp in config["comparisons"][wildcards.comparison]["experiments"]
+        ],
+    output:
+        csv=f"{R}/tables/{{comparison}}.csv",
+        markdown=f"{R}/tables/{{comparison}}.md",
+        figure=report(
+            f"{R}/figures/{{comparison}}.png",
+            caption="../report/comparison.rst",
+            category="Figures",
+        ),
+    log:
+        f"{R}/logs/compare/{{comparison}}.log",
+    wildcard_constraints:
+        comparison="|".join(config.get("comparisons", {})) or "^$",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=res("light", "gpu"),
+        cpus_per_task=res("light", "cpus_per_task"),
+        mem_mb=res("light", "mem_mb"),
+        runtime=res("light", "runtime"),
+    params:
+        tables=lambda wildcards, input: " ".join(
+            f"--table {exp}={path}"
+            for exp, path in zip(
+                config["comparisons"][wildcards.comparison]["experiments"], input.tables
+            )
+        ),
+        paper=lambda wildcards: config["comparisons"][wildcards.comparison].get(
+            "paper", ""
+        ),
+    shell:
+        "python -m lthsteps.compare --name {wildcards.comparison} --paper '{params.paper}' {params.tables}"
         " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"

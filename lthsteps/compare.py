@@ -1,0 +1,111 @@
+"""Compare experiments by their change against their own dense model (the paper's Fig 3).
+
+    python -m lthsteps.compare --name backbones --paper "Fig 3" \
+        --table r18=results/tables/mask_r18.csv --table r50=results/tables/mask_r50.csv \
+        --csv c.csv --markdown c.md --figure c.png
+
+Reads the CSV tables ``lthsteps.summary`` writes (one row per prune percent, 0 = dense) and, for
+every task metric the tables share (``bbox mAP``, ``segm mAP``, ``keypoints mAP``, ``VOC mAP``),
+gives the change of the ticket's mean against the dense mean in points: the paper's "change in
+mAP" of ResNet-18 vs ResNet-50 tickets.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from lthsteps.checkpoints import atomic_write
+
+TASK_METRICS = ("bbox mAP", "segm mAP", "keypoints mAP", "VOC mAP")
+
+
+def changes(table: pd.DataFrame) -> pd.DataFrame:
+    """Per prune percent: network sparsity and, per task metric, mean minus the dense mean."""
+    dense = table[table.prune_percent == 0]
+    if len(dense) != 1:
+        raise ValueError("the table has no dense row (prune_percent 0): pass a table of lthsteps.summary")
+    out = table[["prune_percent", "network_sparsity_mean"]].rename(columns={"network_sparsity_mean": "network_sparsity"})
+    for metric in TASK_METRICS:
+        if f"{metric}_mean" in table:
+            out[f"{metric} change"] = table[f"{metric}_mean"] - dense[f"{metric}_mean"].item()
+    return out.reset_index(drop=True)
+
+
+def compare(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Long table: one row per (label, prune percent), the change columns the tables share."""
+    parts = [changes(table).assign(experiment=label) for label, table in tables.items()]
+    shared = set.intersection(*(set(p.columns) for p in parts))
+    columns = ["experiment", "prune_percent", "network_sparsity"] + [c for c in parts[0].columns if c.endswith(" change")
+                                                                     and c in shared]
+    return pd.concat([p[columns] for p in parts], ignore_index=True)
+
+
+def markdown(result: pd.DataFrame, title: str) -> str:
+    shown = result.copy()
+    shown["prune_percent"] = shown["prune_percent"].map(lambda p: f"{p:g}%")
+    shown["network_sparsity"] = shown["network_sparsity"].map(lambda s: f"{s:.2f}%")
+    for column in shown.columns:
+        if column.endswith(" change"):
+            shown[column] = shown[column].map(lambda v: f"{v:+.2f}")
+    shown.columns = [c.replace("_", " ").capitalize() if c in ("prune_percent", "network_sparsity") else c
+                     for c in shown.columns]
+    # disable_numparse: tabulate would turn "+1.00" back into 1.
+    return f"### {title}\n\n" + shown.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def figure(result: pd.DataFrame, title: str, path: Path) -> None:
+    """One panel per task: change in points against network sparsity, a line per experiment."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid")
+    metrics = [c for c in result.columns if c.endswith(" change")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.8), squeeze=False)
+    tickets = result[result.prune_percent > 0]
+    for metric, ax in zip(metrics, axes.flat):
+        sns.lineplot(data=tickets, x="network_sparsity", y=metric, hue="experiment", marker="o", ax=ax)
+        ax.axhline(0, color="k", ls="--", lw=1)
+        ax.set(xlabel="network sparsity (%)", ylabel=f"{metric} vs dense (points)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
+
+
+def _table_arg(text: str) -> tuple[str, Path]:
+    label, sep, path = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected LABEL=CSV, got {text!r}")
+    return label, Path(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--paper", default="", help="the paper's table/figure this reproduces")
+    parser.add_argument("--table", action="append", type=_table_arg, required=True, metavar="LABEL=CSV")
+    parser.add_argument("--csv", required=True, type=Path)
+    parser.add_argument("--markdown", required=True, type=Path)
+    parser.add_argument("--figure", required=True, type=Path)
+    args = parser.parse_args(argv)
+    try:
+        result = compare({label: pd.read_csv(path) for label, path in args.table})
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    title = args.name + (f" (analog of the paper's {args.paper})" if args.paper else "")
+    atomic_write(args.csv, lambda tmp: result.to_csv(tmp, index=False, float_format="%.4f"))
+    atomic_write(args.markdown, lambda tmp: Path(tmp).write_text(markdown(result, title)))
+    figure(result, title, args.figure)
+    print(markdown(result, title))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
