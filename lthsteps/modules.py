@@ -2,5 +2,5 @@
 
 Model configs name it in ``custom_imports`` (``lthsteps.mm.load_config`` adds it).
 """
-from lthsteps import hooks, layers  # noqa: F401
+from lthsteps import hooks, keypoint_data, keypoint_head, layers  # noqa: F401
 from lthsteps import metrics  # noqa: F401
