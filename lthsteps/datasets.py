@@ -132,11 +132,16 @@ def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, di
     }
 
 
+DESCRIPTOR_KEYS = ("name", "classes", "keypoint_classes", "voc_ap_mode", "has_masks", "has_keypoints", "splits")
+
+
 def load_descriptor(path: str | Path) -> dict:
-    """A dataset descriptor written by ``prepare``."""
+    """A dataset descriptor written by ``prepare`` (of this version: older ones lack keys)."""
     desc = json.loads(Path(path).read_text())
-    if set(SPLITS) - set(desc.get("splits", {})):
-        raise DatasetError(f"{path} is not a dataset descriptor: run `python -m lthsteps.datasets prepare`")
+    missing = [key for key in DESCRIPTOR_KEYS if key not in desc] + [s for s in SPLITS if s not in desc.get("splits", {})]
+    if missing:
+        raise DatasetError(f"{path} is not a dataset descriptor of this version (no {', '.join(missing)}): delete it "
+                           "and re-run `snakemake` (rule prepare_dataset) or `python -m lthsteps.datasets prepare`")
     return desc
 
 

@@ -84,3 +84,13 @@ def test_prepare_coco_format_records_masks_and_keypoints(synthetic_root, tmp_pat
     assert desc["splits"]["val"]["instances"] == len(
         json.loads((synthetic_root / "coco/annotations/instances_val.json").read_text())["annotations"])
     assert list(tmp_path.iterdir()) == []  # COCO data is read in place, nothing converted
+
+
+def test_descriptor_of_an_older_version_names_the_fix(tmp_path, voc_descriptor):
+    from lthsteps.datasets import load_descriptor
+
+    old = {k: v for k, v in voc_descriptor.items() if k != "keypoint_classes"}
+    (tmp_path / "dataset.json").write_text(json.dumps(old))
+    with pytest.raises(DatasetError, match="no keypoint_classes.*re-run"):
+        load_descriptor(tmp_path / "dataset.json")
+    assert load_descriptor(voc_descriptor["path"])["name"] == "tiny_voc"
