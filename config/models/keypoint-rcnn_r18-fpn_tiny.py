@@ -10,8 +10,9 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(base_channels=width, frozen_stages=-1, norm_cfg=norm_cfg, norm_eval=False, init_cfg=None),
     neck=dict(in_channels=[width, width * 2, width * 4, width * 8], out_channels=channels),
-    # Anchors of 16 px at stride 4 (mmdet: 32): the objects here are 18..~200 px after upscaling.
-    rpn_head=dict(in_channels=channels, feat_channels=channels, anchor_generator=dict(scales=[4])),
+    # 16 and 32 px anchors at stride 4, as mask-rcnn_r18-fpn_tiny.py (same RPN shapes, so tickets
+    # transfer between the two): the objects here are 18..~200 px after upscaling.
+    rpn_head=dict(in_channels=channels, feat_channels=channels, anchor_generator=dict(scales=[4, 8])),
     # Fixed 2x2 RoIAlign samples and 300 proposals per level before NMS: CPU cost, as in
     # mask-rcnn_r18-fpn_tiny.py.
     roi_head=dict(

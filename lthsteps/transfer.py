@@ -1,0 +1,98 @@
+"""Ticket transfer between detectors (the paper's Appendix B, Table 5): a ticket found on one task
+(e.g. Mask R-CNN, det/seg) moved to another (Keypoint R-CNN) and the reverse.
+
+The ticket is the source's rewind weights plus its mask. Into the target's own weights (typically
+its rewind point) go the source's values and mask of every parameter of the transferred module
+groups — "all values till the box head, after which the model structures differ" — and the target
+keeps its own values, dense, everywhere else. Every parameter of those groups must exist in both
+models with the same shape, except the class-specific box outputs (``fc_cls``, ``fc_reg``), whose
+shape follows the number of classes: those stay the target's and are listed in the report. Any
+other difference means the models are incompatible (e.g. another backbone) and is an error.
+
+    python -m lthsteps.transfer --source-weights rewind.pth --source-mask mask.npz \
+        --target-weights target_rewind.pth --groups backbone_base,backbone_top,neck,rpn,box_head \
+        --out-weights init.pth --out-mask mask.npz --report transfer.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from torch import Tensor
+
+from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.masks import GROUPS, group_of, load_masks, save_masks, sparsity_report
+
+DEFAULT_GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head")
+# Box-head outputs sized by the number of classes: the one expected difference between tasks.
+CLASS_SPECIFIC = ("roi_head.bbox_head.fc_cls.", "roi_head.bbox_head.fc_reg.")
+
+
+def transfer_ticket(source: Mapping[str, Tensor], source_masks: Mapping[str, Tensor], target: Mapping[str, Tensor],
+                    groups: Sequence[str] = DEFAULT_GROUPS) -> tuple[dict[str, Tensor], dict[str, Tensor], dict]:
+    """Target weights with the source's values in ``groups``, the source's mask there, and a report.
+
+    Raises ValueError naming every incompatible parameter before anything is built.
+    """
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown module group(s) {unknown}: valid groups are {', '.join(GROUPS)}")
+    in_groups = [n for n in source if group_of(n) in groups]
+    target_in_groups = [n for n in target if group_of(n) in groups]
+    kept_target, problems = [], []
+    for name in sorted(set(in_groups) | set(target_in_groups)):
+        if name.startswith(CLASS_SPECIFIC):
+            kept_target.append(name)
+        elif name not in target:
+            problems.append(f"{name} is in the source only")
+        elif name not in source:
+            problems.append(f"{name} is in the target only")
+        elif source[name].shape != target[name].shape:
+            problems.append(f"{name}: source {list(source[name].shape)} vs target {list(target[name].shape)}")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ValueError(f"the models differ in the transferred groups {list(groups)} ({shown}): transfer between "
+                         "detectors with the same backbone and neck, or transfer fewer groups")
+    moved = [n for n in in_groups if n not in kept_target]
+    weights = {name: (source[name] if name in moved else tensor).clone() for name, tensor in target.items()}
+    masks = {name: mask for name, mask in source_masks.items() if name in moved}
+    dropped = sorted(set(source_masks) - set(masks))
+    for name, mask in masks.items():
+        weights[name] = weights[name].masked_fill(~mask, 0)
+    report = {"transferred_groups": list(groups), "transferred": len(moved), "kept_target": kept_target,
+              "source_mask_dropped": dropped, **sparsity_report(weights, masks)}
+    return weights, masks, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.transfer", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source-weights", required=True, help="the ticket's values (source rewind weights)")
+    parser.add_argument("--source-mask", required=True, help="the ticket's mask file")
+    parser.add_argument("--target-weights", required=True, help="the target detector's weights (its rewind point)")
+    parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS), help="comma-separated module groups to transfer")
+    parser.add_argument("--out-weights", required=True)
+    parser.add_argument("--out-mask", required=True)
+    parser.add_argument("--report", required=True, help="JSON: what moved, what stayed the target's, sparsity")
+    args = parser.parse_args(argv)
+    try:
+        source_masks, meta = load_masks(args.source_mask)
+        weights, masks, report = transfer_ticket(load_state_dict(args.source_weights), source_masks,
+                                                 load_state_dict(args.target_weights), args.groups.split(","))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    report |= {"source_weights": args.source_weights, "source_mask": args.source_mask,
+               "target_weights": args.target_weights}
+    save_state_dict(args.out_weights, weights)
+    meta |= {"transferred_from": args.source_mask, "groups": report["transferred_groups"]}
+    save_masks(args.out_mask, masks, meta)
+    atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    print(json.dumps({k: report[k] for k in ("transferred", "kept_target")} | {"network": report["network"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
