@@ -7,6 +7,7 @@ read::
 
     {"name": "synthetic_voc", "source_format": "voc", "classes": ["person", ...],
      "keypoint_classes": [...],                       # categories with COCO keypoints (person)
+     "num_keypoints": 17 | null,                      # length of their keypoint list
      "voc_ap_mode": "11points" | "area" | null,      # VOC mAP as the paper reports it, or none
      "has_masks": false, "has_keypoints": false,
      "splits": {"train": {"ann_file": "/abs/train.json", "img_dir": "/abs/JPEGImages"},
@@ -120,11 +121,13 @@ def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, di
             categories = sorted(coco["categories"], key=lambda c: c["id"])
             train_classes = [c["name"] for c in categories]
             keypoint_classes = [c["name"] for c in categories if c.get("keypoints")]
+            num_keypoints = sorted({len(c["keypoints"]) for c in categories if c.get("keypoints")})
             anns = coco["annotations"]
     for ann_file, coco in converted.items():
         atomic_write(ann_file, lambda tmp, coco=coco: Path(tmp).write_text(json.dumps(coco)))
     return {
         "name": name, "source_format": fmt, "classes": train_classes, "keypoint_classes": keypoint_classes,
+        "num_keypoints": num_keypoints[0] if len(num_keypoints) == 1 else None,
         "voc_ap_mode": voc_ap_mode,
         "has_masks": any(a.get("segmentation") for a in anns),
         "has_keypoints": any(a.get("num_keypoints") for a in anns),
@@ -132,7 +135,8 @@ def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, di
     }
 
 
-DESCRIPTOR_KEYS = ("name", "classes", "keypoint_classes", "voc_ap_mode", "has_masks", "has_keypoints", "splits")
+DESCRIPTOR_KEYS = ("name", "classes", "keypoint_classes", "num_keypoints", "voc_ap_mode", "has_masks", "has_keypoints",
+                   "splits")
 
 
 def load_descriptor(path: str | Path) -> dict:

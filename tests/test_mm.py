@@ -9,6 +9,7 @@ from lthsteps.train import main
 
 MASK_CONFIG = REPO / "config/models/mask-rcnn_r18-fpn_tiny.py"
 FASTER_CONFIG = REPO / "config/models/faster-rcnn_r18-c4_tiny.py"
+KEYPOINT_CONFIG = REPO / "config/models/keypoint-rcnn_r18-fpn_tiny.py"
 
 
 def test_model_tasks_follow_the_heads():
@@ -34,3 +35,15 @@ def test_classes_and_num_classes_come_from_the_dataset(voc_descriptor):
     assert cfg.model.roi_head.bbox_head.num_classes == len(voc_descriptor["classes"])
     assert cfg.model.roi_head.mask_head.num_classes == len(voc_descriptor["classes"])
     assert voc_descriptor["keypoint_classes"] == []  # VOC XML carries no keypoints
+
+
+def test_keypoint_head_must_match_the_datasets_keypoints(synthetic_root, tmp_path):
+    from lthsteps.datasets import prepare
+
+    splits = {s: {"ann_file": f"annotations/instances_{s}.json", "img_dir": s} for s in ("train", "val")}
+    desc = prepare("synthetic_coco", "coco", synthetic_root / "coco", tmp_path, splits)
+    assert desc["num_keypoints"] == 17 and desc["keypoint_classes"] == ["person"]
+    cfg = bind_dataset(load_config(KEYPOINT_CONFIG), desc)
+    assert cfg.model.roi_head.bbox_head.num_classes == 1
+    with pytest.raises(ValueError, match="predicts 17 keypoints but dataset 'synthetic_coco' annotates 14"):
+        bind_dataset(load_config(KEYPOINT_CONFIG), desc | {"num_keypoints": 14})

@@ -82,7 +82,7 @@ def test_lint_is_clean():
 def test_tiny_config_end_to_end(tmp_path):
     results = tmp_path / "results"
     snakemake("--cores", "2", "--configfile", "config/tiny.yaml", "--config", f"results_dir={results}")
-    for exp in ("oneshot", "iterative", "mask_rcnn"):
+    for exp in ("oneshot", "iterative", "mask_rcnn", "keypoint_rcnn"):
         assert (results / f"tables/{exp}.csv").is_file() and (results / f"figures/{exp}.png").is_file()
         assert "Network sparsity" in (results / f"tables/{exp}.md").read_text()
     run = results / "runs/faster_rcnn_r18_c4/seed0"
@@ -114,6 +114,17 @@ def test_tiny_config_end_to_end(tmp_path):
     segm = json.loads((mask_run / "detections/segm.json").read_text())
     assert metrics["segm"]["detections"] == len(segm) and all("counts" in r["segmentation"] for r in segm)
     assert "segm mAP" in (results / "tables/mask_rcnn.md").read_text()
+    # Keypoint R-CNN: its keypoint head is pruned too, keypoints evaluated with COCO's sigmas.
+    kp_run = results / "runs/keypoint_rcnn_r18_fpn/seed0/whole_network_global/p80/round1"
+    masks, _ = load_masks(kp_run / "mask.npz")
+    assert any(name.startswith("roi_head.keypoint_head.") for name in masks)
+    assert zeros_violations(load_state_dict(kp_run / "weights.pth"), masks) == {}
+    metrics = json.loads((kp_run / "metrics.json").read_text())
+    assert metrics["keypoints"] is not None and metrics["segm"] is None
+    assert set(metrics["keypoints"]["per_category"]) == {"person"}
+    keypoints = json.loads((kp_run / "detections/keypoints.json").read_text())
+    assert metrics["keypoints"]["detections"] == len(keypoints) and all(len(r["keypoints"]) == 51 for r in keypoints)
+    assert "keypoints mAP" in (results / "tables/keypoint_rcnn.md").read_text()
     # Fig 3 rule: changes against each experiment's own dense model, on the metric both share.
     comparison = (results / "tables/faster_vs_mask.md").read_text()
     assert "bbox mAP change" in comparison and "segm mAP change" not in comparison
