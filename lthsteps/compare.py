@@ -27,7 +27,8 @@ def changes(table: pd.DataFrame) -> pd.DataFrame:
     dense = table[table.prune_percent == 0]
     if len(dense) != 1:
         raise ValueError("the table has no dense row (prune_percent 0): pass a table of lthsteps.summary")
-    out = table[["prune_percent", "network_sparsity_mean"]].rename(columns={"network_sparsity_mean": "network_sparsity"})
+    out = table[["prune_percent", "network_sparsity_mean"]].rename(
+        columns={"network_sparsity_mean": "network_sparsity"})
     for metric in TASK_METRICS:
         if f"{metric}_mean" in table:
             out[f"{metric} change"] = table[f"{metric}_mean"] - dense[f"{metric}_mean"].item()
@@ -38,8 +39,8 @@ def compare(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Long table: one row per (label, prune percent), the change columns the tables share."""
     parts = [changes(table).assign(experiment=label) for label, table in tables.items()]
     shared = set.intersection(*(set(p.columns) for p in parts))
-    columns = ["experiment", "prune_percent", "network_sparsity"] + [c for c in parts[0].columns if c.endswith(" change")
-                                                                     and c in shared]
+    changed = [c for c in parts[0].columns if c.endswith(" change") and c in shared]
+    columns = ["experiment", "prune_percent", "network_sparsity", *changed]
     return pd.concat([p[columns] for p in parts], ignore_index=True)
 
 

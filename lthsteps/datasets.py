@@ -142,7 +142,8 @@ DESCRIPTOR_KEYS = ("name", "classes", "keypoint_classes", "num_keypoints", "voc_
 def load_descriptor(path: str | Path) -> dict:
     """A dataset descriptor written by ``prepare`` (of this version: older ones lack keys)."""
     desc = json.loads(Path(path).read_text())
-    missing = [key for key in DESCRIPTOR_KEYS if key not in desc] + [s for s in SPLITS if s not in desc.get("splits", {})]
+    missing = [key for key in DESCRIPTOR_KEYS if key not in desc]
+    missing += [split for split in SPLITS if split not in desc.get("splits", {})]
     if missing:
         raise DatasetError(f"{path} is not a dataset descriptor of this version (no {', '.join(missing)}): delete it "
                            "and re-run `snakemake` (rule prepare_dataset) or `python -m lthsteps.datasets prepare`")

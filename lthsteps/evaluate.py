@@ -125,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         results = detect(cfg, weights, work_dir)
     gt = json.loads(Path(descriptor["splits"]["val"]["ann_file"]).read_text())
     metrics = {"weights": str(args.weights), "dataset": descriptor["name"]}
-    metrics |= {task: coco_metrics(gt, results[task], task) if task in results else None for task in IOU_TYPES}
-    metrics["voc"] = voc_metrics(gt, results["bbox"], descriptor["voc_ap_mode"]) if descriptor.get("voc_ap_mode") else None
+    classes = cfg.test_dataloader.dataset.metainfo["classes"]  # what the model was trained on
+    metrics |= {task: coco_metrics(gt, results[task], task, classes) if task in results else None
+                for task in IOU_TYPES}
+    voc_mode = descriptor.get("voc_ap_mode")
+    metrics["voc"] = voc_metrics(gt, results["bbox"], voc_mode) if voc_mode else None
     write_results(args.detections, results)
     atomic_write(args.metrics, lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
     summary = {f"{task}_{k}": metrics[task][k] for task in results for k in ("mAP", "AP50")}

@@ -76,11 +76,14 @@ def _mean_valid(precision: np.ndarray) -> float:
     return float(valid.mean()) if valid.size else float("nan")
 
 
-def coco_metrics(gt: dict, results: list[dict], iou_type: str = "bbox") -> dict:
+def coco_metrics(gt: dict, results: list[dict], iou_type: str = "bbox",
+                 classes: Sequence[str] | None = None) -> dict:
     """COCOeval summary of ``results`` plus AP per category (overall, AP50, per area bucket).
 
-    Keypoint evaluation covers the categories whose COCO entry lists ``keypoints``; its per-category
-    ``instances`` counts annotations with at least one labelled keypoint (the others are ignored).
+    ``classes`` (names) restricts the evaluation to the categories a model was trained on (a keypoint
+    model's boxes are persons only); default: every category. Keypoint evaluation covers the
+    categories whose COCO entry lists ``keypoints``; its per-category ``instances`` counts annotations
+    with at least one labelled keypoint (the others are ignored).
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -97,6 +100,8 @@ def coco_metrics(gt: dict, results: list[dict], iou_type: str = "bbox") -> dict:
         evaluator = COCOeval(coco_gt, coco_gt.loadRes(copy.deepcopy(results)), iou_type)
         if iou_type == "keypoints":
             evaluator.params.catIds = [c["id"] for c in gt["categories"] if c.get("keypoints")]
+        elif classes is not None:
+            evaluator.params.catIds = _category_ids(gt, classes)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
@@ -115,3 +120,12 @@ def coco_metrics(gt: dict, results: list[dict], iou_type: str = "bbox") -> dict:
             entry[f"AP_{area}"] = _mean_valid(precision[:, :, k, a, -1])
         per_category[coco_gt.cats[cat_id]["name"]] = entry | {"instances": instances[cat_id]}
     return summary | {"per_category": per_category, "detections": len(results)}
+
+
+def _category_ids(gt: dict, classes: Sequence[str]) -> list[int]:
+    ids = {c["name"]: c["id"] for c in gt["categories"]}
+    unknown = [name for name in classes if name not in ids]
+    if unknown:
+        raise ValueError(f"classes {unknown} are not categories of the annotation file: evaluate on the dataset the "
+                         "model was trained on")
+    return sorted(ids[name] for name in classes)

@@ -78,8 +78,9 @@ def bind_dataset(cfg: Config, descriptor: dict) -> Config:
     if "keypoints" in tasks:
         head = cfg.model["roi_head"]["keypoint_head"].get("num_keypoints", 17)
         if head != descriptor["num_keypoints"]:
-            raise ValueError(f"the keypoint head predicts {head} keypoints but dataset '{descriptor['name']}' annotates "
-                             f"{descriptor['num_keypoints']}: set model.roi_head.keypoint_head.num_keypoints to match")
+            raise ValueError(f"the keypoint head predicts {head} keypoints but dataset '{descriptor['name']}' "
+                             f"annotates {descriptor['num_keypoints']}: set "
+                             "model.roi_head.keypoint_head.num_keypoints to match")
     classes = tuple(descriptor["keypoint_classes"] if "keypoints" in tasks else descriptor["classes"])
     for loader, split in (("train_dataloader", "train"), ("test_dataloader", "val")):
         dataset = _innermost_dataset(cfg[loader]["dataset"])

@@ -132,3 +132,15 @@ def test_results_folder_is_replaced_whole(tmp_path):
     write_results(tmp_path / "detections", {"bbox": []})
     assert sorted(p.name for p in (tmp_path / "detections").iterdir()) == ["bbox.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["detections"]
+
+
+def test_box_metrics_cover_the_models_classes_only(gt):
+    person = next(c["id"] for c in gt["categories"] if c["name"] == "person")
+    dets = [d for d in _perturbed(gt, seed=4) if d["category_id"] == person]
+    everything = coco_metrics(gt, dets)
+    persons = coco_metrics(gt, dets, classes=["person"])
+    assert set(persons["per_category"]) == {"person"} and len(everything["per_category"]) == len(gt["categories"])
+    assert persons["mAP"] == pytest.approx(everything["per_category"]["person"]["AP"])
+    assert persons["mAP"] > 3 * everything["mAP"]  # the other categories are not the model's misses
+    with pytest.raises(ValueError, match="not categories of the annotation file"):
+        coco_metrics(gt, dets, classes=["giraffe"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +56,11 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
              if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert table["train_dense"] == len(models_seeds)
     assert table["train_round"] == len(rounds)
-    assert table["evaluate"] == len(models_seeds) + len({k[:4] for k in rounds})
+    # Each transfer trains both directions once per seed.
+    transfers = sum(2 * len(config["experiments"][t["experiments"][0]]["seeds"])
+                    for t in config.get("transfers", {}).values())
+    assert table.get("train_transfer", 0) == table.get("transfer_ticket", 0) == transfers
+    assert table["evaluate"] == len(models_seeds) + len({k[:4] for k in rounds}) + transfers
 
 
 def test_missing_dataset_folder_is_a_clear_error_before_any_job():
@@ -71,6 +76,16 @@ def test_unknown_group_is_rejected_by_the_schema(tmp_path):
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--configfile", str(bad), check=False)
     assert proc.returncode != 0 and "backbone_bsae" in proc.stdout + proc.stderr
+
+
+def test_transfer_of_a_ticket_that_is_not_made_is_rejected_at_start(tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["transfers"]["task_transfer"]["prune_percent"] = 50
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--configfile", str(bad), check=False)
+    assert proc.returncode != 0
+    assert "prune_percent 50 is not in experiments.mask_rcnn.prune_percents" in proc.stdout + proc.stderr
 
 
 def test_lint_is_clean():
@@ -125,6 +140,15 @@ def test_tiny_config_end_to_end(tmp_path):
     keypoints = json.loads((kp_run / "detections/keypoints.json").read_text())
     assert metrics["keypoints"]["detections"] == len(keypoints) and all(len(r["keypoints"]) == 51 for r in keypoints)
     assert "keypoints mAP" in (results / "tables/keypoint_rcnn.md").read_text()
+    # Table 5: each ticket moved into the other model up to the box head, trained, next to the direct ones.
+    moved = results / "runs/keypoint_rcnn_r18_fpn/seed0/transfers/task_transfer/from_mask_rcnn"
+    masks, _ = load_masks(moved / "mask.npz")
+    assert masks and not any(n.startswith(("roi_head.mask_head.", "roi_head.keypoint_head.")) for n in masks)
+    assert zeros_violations(load_state_dict(moved / "weights.pth"), masks) == {}
+    assert any(".fc_cls." in n for n in json.loads((moved / "transfer.json").read_text())["kept_target"])
+    table = (results / "tables/task_transfer.md").read_text()
+    for target, source in (("Det", "Det/Seg"), ("Det", "Keypoint"), ("Seg", "Keypoint"), ("Keypoint", "Det/Seg")):
+        assert re.search(rf"\| {target} +\| {re.escape(source)} +\|", table), (target, source)
     # Fig 3 rule: changes against each experiment's own dense model, on the metric both share.
     comparison = (results / "tables/faster_vs_mask.md").read_text()
     assert "bbox mAP change" in comparison and "segm mAP change" not in comparison

@@ -1,6 +1,7 @@
 # Helpers shared by the rules: paths, config look-ups, input functions.
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ wildcard_constraints:
     round=r"\d+",
     prune=PRUNE,
     model=r"[A-Za-z0-9_\-]+",
-    strategy=r"[A-Za-z0-9_\-]+",
+    strategy="|".join(map(re.escape, config["strategies"])),
     dataset=r"[A-Za-z0-9_\-]+",
 
 
@@ -55,6 +56,27 @@ def check_config():
                 problems.append(
                     f"comparisons.{name}.experiments: '{exp}' is not a key of `experiments`"
                 )
+    for name, transfer in config.get("transfers", {}).items():
+        if name in config["experiments"] or name in config.get("comparisons", {}):
+            problems.append(
+                f"transfers.{name}: an experiment or comparison has the same name (their tables would collide): rename one"
+            )
+        exps = [config["experiments"].get(e) for e in transfer["experiments"]]
+        if None in exps:
+            problems.append(
+                f"transfers.{name}.experiments {transfer['experiments']}: each must be a key of `experiments`"
+            )
+            continue
+        for exp_name, exp in zip(transfer["experiments"], exps):
+            if transfer["prune_percent"] not in exp["prune_percents"]:
+                problems.append(
+                    f"transfers.{name}.prune_percent {transfer['prune_percent']} is not in experiments.{exp_name}"
+                    ".prune_percents: add it there (the direct ticket is the transferred one)"
+                )
+        if set(exps[0]["seeds"]) != set(exps[1]["seeds"]):
+            problems.append(
+                f"transfers.{name}: experiments {transfer['experiments']} have different seeds; give them the same"
+            )
     for name, ds in config["datasets"].items():
         if ds.get("synthetic") and "synthetic" not in config:
             problems.append(
@@ -134,12 +156,57 @@ def experiment_runs(exp):
 
 
 def all_outputs():
-    """Table (CSV + Markdown) and figure of every experiment and every comparison."""
+    """Table (CSV + Markdown) and figure of every experiment and comparison; table of every transfer."""
+    figures = [*config["experiments"], *config.get("comparisons", {})]
     return [
         f"{R}/{kind}/{name}.{ext}"
-        for name in [*config["experiments"], *config.get("comparisons", {})]
+        for name in figures
         for kind, ext in (("tables", "csv"), ("tables", "md"), ("figures", "png"))
-    ]
+    ] + [f"{R}/tables/{name}.{ext}" for name in config.get("transfers", {}) for ext in ("csv", "md")]
+
+
+def transfer_dir(target_model, seed, transfer, source_experiment):
+    return f"{R}/runs/{target_model}/seed{seed}/transfers/{transfer}/from_{source_experiment}"
+
+
+def transfer_pairs(transfer):
+    """(source experiment, target experiment) both ways: each ticket goes to the other's model."""
+    a, b = config["transfers"][transfer]["experiments"]
+    return [(a, b), (b, a)]
+
+
+def transfer_inputs(wildcards):
+    """A transfer's ticket (the source's rewind weights and final mask) and the target's rewind point."""
+    t = config["transfers"][wildcards.transfer]
+    source = config["experiments"][wildcards.source]
+    return {
+        "source_weights": f"{dense_dir(source['model'], wildcards.seed)}/rewind.pth",
+        "source_mask": f"{final_round_dir(wildcards.source, t['prune_percent'], wildcards.seed)}/mask.npz",
+        "target_weights": f"{dense_dir(wildcards.model, wildcards.seed)}/rewind.pth",
+    }
+
+
+def transfer_table_runs(transfer):
+    """`SOURCE_DIR:RUN_DIR` of the direct tickets and the transferred ones, every seed."""
+    t = config["transfers"][transfer]
+    p = t["prune_percent"]
+    runs = []
+    for source, target in transfer_pairs(transfer):
+        for seed in config["experiments"][source]["seeds"]:
+            direct = final_round_dir(source, p, seed)
+            target_model = config["experiments"][target]["model"]
+            runs += [(direct, direct), (direct, transfer_dir(target_model, seed, transfer, source))]
+    return runs
+
+
+# A lottery-ticket round or a transferred ticket: train `input.init` under `input.mask` from the
+# rewind iteration on (late resetting), verify zeros off-mask.
+TRAIN_TICKET = (
+    "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+    " --work-dir {params.work_dir} --init {input.init} --start-iter {params.start_iter} --mask {input.mask}"
+    " --out {output.weights} --report {output.report} --threads {threads}"
+    " {params.options} > {log} 2>&1"
+)
 
 
 def prepare_inputs(wildcards):

@@ -61,7 +61,7 @@ rule train_round:
     input:
         dataset=model_dataset,
         config=lambda wildcards: model_config(wildcards.model),
-        rewind=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/rewind.pth",
+        init=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/rewind.pth",
         mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
     output:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/weights.pth",
@@ -83,7 +83,4 @@ rule train_round:
         start_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
         options=lambda wildcards: cfg_options(wildcards.model),
     shell:
-        "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
-        " --work-dir {params.work_dir} --init {input.rewind} --start-iter {params.start_iter} --mask {input.mask}"
-        " --out {output.weights} --report {output.report} --threads {threads}"
-        " {params.options} > {log} 2>&1"
+        TRAIN_TICKET

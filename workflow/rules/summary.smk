@@ -21,7 +21,7 @@ rule summarize_experiment:
     log:
         f"{R}/logs/summarize/{{experiment}}.log",
     wildcard_constraints:
-        experiment="|".join(config["experiments"]),
+        experiment="|".join(map(re.escape, config["experiments"])),
     conda:
         ENV
     threads: 1
@@ -57,7 +57,7 @@ rule compare_experiments:
     log:
         f"{R}/logs/compare/{{comparison}}.log",
     wildcard_constraints:
-        comparison="|".join(config.get("comparisons", {})) or "^$",
+        comparison="|".join(map(re.escape, config.get("comparisons", {}))) or "^$",
     conda:
         ENV
     threads: 1
