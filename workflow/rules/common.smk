@@ -187,7 +187,7 @@ def transfer_inputs(wildcards):
 
 
 def transfer_table_runs(transfer):
-    """`SOURCE_DIR:RUN_DIR` of the direct tickets and the transferred ones, every seed."""
+    """(source run, trained run) folders of the direct tickets and the transferred ones, every seed."""
     t = config["transfers"][transfer]
     p = t["prune_percent"]
     runs = []
