@@ -28,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -203,12 +204,31 @@ def kind_of(name: str, tensor: Tensor) -> str | None:
 
 
 def prunable_weights(
-    state_dict: Mapping[str, Tensor], groups: Sequence[str], kinds: Sequence[str] = KINDS
+    state_dict: Mapping[str, Tensor], groups: Sequence[str], kinds: Sequence[str] = KINDS,
+    exclude: Sequence[str] = (),
 ) -> dict[str, Tensor]:
-    """The weights of ``state_dict`` in ``groups`` whose kind is in ``kinds``, in state-dict order."""
+    """The weights of ``state_dict`` in ``groups`` whose kind is in ``kinds``, in state-dict order,
+    except those whose name matches (``re.search``) one of the ``exclude`` patterns — e.g.
+    ``r"\.downsample\."`` keeps ResNet's 1x1 projection shortcuts dense, as the paper's ImageNet
+    tickets do (README, "Tables 1-2")."""
     _check_choices("group", groups, GROUPS)
     _check_choices("kind", kinds, KINDS)
-    return {name: t for name, t in state_dict.items() if group_of(name) in groups and kind_of(name, t) in kinds}
+    patterns = _compile_patterns(exclude)
+    return {name: t for name, t in state_dict.items() if group_of(name) in groups and kind_of(name, t) in kinds
+            and not any(p.search(name) for p in patterns)}
+
+
+def _compile_patterns(patterns: Sequence[str]) -> list[re.Pattern]:
+    if isinstance(patterns, str):
+        raise ValueError(f"exclude must be a list of patterns, got the string {patterns!r}: pass [{patterns!r}]")
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as err:
+            raise ValueError(f"exclude pattern {pattern!r} is not a regular expression ({err}): fix it, e.g. "
+                             r"'\.downsample\.'") from err
+    return compiled
 
 
 def network_params(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -453,6 +473,8 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--scope", choices=SCOPES, default="global")
     prune.add_argument("--groups", required=True, type=_csv, help=f"comma-separated, from {','.join(GROUPS)}")
     prune.add_argument("--kinds", type=_csv, default=list(KINDS), help="comma-separated, from conv,linear")
+    prune.add_argument("--exclude", action="append", default=[], metavar="REGEX",
+                       help="leave parameters whose name matches dense (repeatable), e.g. '\\.downsample\\.'")
     prune.add_argument("--previous", help="mask of the previous round (required for --round > 1)")
     prune.add_argument("--round", type=int, default=1, help="this round, 1..ROUNDS (default 1)")
     prune.add_argument("--rounds", type=int, default=1, help="rounds to reach --sparsity (default 1: one-shot)")
@@ -505,8 +527,9 @@ def _cmd_prune(args: argparse.Namespace) -> None:
         )
     _check_choices("group", args.groups, GROUPS)
     _check_choices("kind", args.kinds, KINDS)
+    _compile_patterns(args.exclude)
     state_dict = load_state_dict(args.weights)
-    weights = prunable_weights(state_dict, args.groups, args.kinds)
+    weights = prunable_weights(state_dict, args.groups, args.kinds, args.exclude)
     previous = load_masks(args.previous)[0] if args.previous else None
     masks = magnitude_masks(weights, schedule[args.round - 1], args.scope, previous)
     meta = {
@@ -515,6 +538,7 @@ def _cmd_prune(args: argparse.Namespace) -> None:
         "scope": args.scope,
         "groups": args.groups,
         "kinds": args.kinds,
+        "exclude": args.exclude,
         "round": args.round,
         "rounds": args.rounds,
         "source_checkpoint": str(args.weights),

@@ -668,3 +668,28 @@ def test_groups_cli_on_a_faster_rcnn_config(tmp_path, capsys):
     assert groups["backbone_top"]["prunable"]["linear"] == 0
     fc_cls, fc_reg = (3 + 1) * 128, 4 * 3 * 128  # num_classes overridden to 3
     assert groups["box_head"]["prunable"] == {"conv": 0, "linear": 64 * 49 * 128 + 128 * 128 + fc_cls + fc_reg}
+
+
+def test_exclude_patterns_leave_matching_weights_dense():
+    state = {"backbone.layer2.0.conv1.weight": torch.randn(4, 4, 3, 3),
+             "backbone.layer2.0.downsample.0.weight": torch.randn(4, 4, 1, 1),
+             "backbone.layer2.0.downsample.1.weight": torch.randn(4)}
+    weights = prunable_weights(state, ["backbone_base"], exclude=[r"\.downsample\."])
+    assert list(weights) == ["backbone.layer2.0.conv1.weight"]
+    assert len(prunable_weights(state, ["backbone_base"])) == 2
+    with pytest.raises(ValueError, match="not a regular expression"):
+        prunable_weights(state, ["backbone_base"], exclude=["(unclosed"])
+    with pytest.raises(ValueError, match="list of patterns"):
+        prunable_weights(state, ["backbone_base"], exclude=r"\.downsample\.")
+
+
+def test_prune_cli_exclude_keeps_matches_dense_and_records_it(tmp_path, checkpoint, capsys):
+    out, report = tmp_path / "mask.npz", tmp_path / "report.json"
+    args = ["prune", "--weights", checkpoint, "--sparsity", "0.5", "--groups", "backbone_base,rpn"]
+    assert run_cli(*args, "--exclude", r"^rpn_head\.", "--out", out, "--report", report) == 0
+    masks, meta = load_masks(out)
+    assert masks and not any(name.startswith("rpn_head.") for name in masks)
+    assert meta["exclude"] == [r"^rpn_head\."]
+    bad = tmp_path / "bad.npz"
+    assert run_cli(*args, "--exclude", "(", "--out", bad, "--report", tmp_path / "bad.json") == 2
+    assert "not a regular expression" in capsys.readouterr().err and not bad.exists()

@@ -12,8 +12,9 @@ from lthsteps.mm import build_model, load_config
 def _ticket_sparsity(config: str, skip_shortcuts: bool) -> float:
     """Network sparsity (%) when 90% of the backbone's conv weights are pruned."""
     state = build_model(load_config(REPO / "config/models" / config)).state_dict()
-    convs = prunable_weights(state, ["backbone_base", "backbone_top"], ["conv"])
-    pruned = 0.9 * sum(t.numel() for n, t in convs.items() if not (skip_shortcuts and ".downsample." in n))
+    exclude = [r"\.downsample\."] if skip_shortcuts else []
+    convs = prunable_weights(state, ["backbone_base", "backbone_top"], ["conv"], exclude)
+    pruned = 0.9 * sum(t.numel() for t in convs.values())
     return 100 * pruned / sum(t.numel() for t in network_params(state).values())
 
 

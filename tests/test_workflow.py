@@ -106,6 +106,8 @@ def test_tiny_config_end_to_end(tmp_path):
         assert zeros_violations(load_state_dict(run / ticket / "weights.pth"), masks) == {}
         report = json.loads((run / ticket / "mask.json").read_text())
         assert report["network"]["pruned"] == sum(int((~m).sum()) for m in masks.values())
+    oneshot, meta = load_masks(run / "global_oneshot/p90/round1/mask.npz")
+    assert meta["exclude"] == [r"\.downsample\."] and not any(".downsample." in n for n in oneshot)
     # Iterative: round 2 prunes a superset of round 1 and reaches the target exactly.
     m1, _ = load_masks(run / "all_iterative/p80/round1/mask.npz")
     m2, meta2 = load_masks(run / "all_iterative/p80/round2/mask.npz")

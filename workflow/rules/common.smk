@@ -260,6 +260,7 @@ def mask_args(wildcards, input):
         f"--scope {s['scope']}",
         f"--groups {','.join(s['groups'])}",
         f"--kinds {','.join(s.get('kinds', ['conv', 'linear']))}",
+        *(f"--exclude {shlex.quote(pattern)}" for pattern in s.get("exclude", [])),
         f"--round {wildcards.round} --rounds {s['rounds']}",
     ]
     if "previous" in input.keys():
