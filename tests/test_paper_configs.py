@@ -31,3 +31,20 @@ def test_backbone_ticket_sparsity_matches_tables_1_and_2(config, paper):
 def test_voc_faster_rcnn_ticket_sparsity_matches_table_1():
     # VOC column of Table 1 (79.49%); in the C4 model layer4 (with its shortcut) is the RoI head.
     assert _ticket_sparsity("faster-rcnn_r18-c4_voc.py", skip_shortcuts=True) == pytest.approx(79.49, abs=0.1)
+
+
+def _shares(config: str) -> dict[str, float]:
+    from lthsteps.masks import group_params
+
+    params = network_params(build_model(load_config(REPO / "config/models" / config)).state_dict())
+    total = sum(t.numel() for t in params.values())
+    return {g: 100 * sum(params[n].numel() for n in names) / total for g, names in group_params(params).items() if names}
+
+
+@pytest.mark.parametrize("depth", [18, 50])
+def test_embedded_mask_rcnn_keeps_the_paper_models_proportions(depth):
+    # Pruning results depend on where the weights are: the embedded model is a scaled copy.
+    tiny, paper = _shares(f"mask-rcnn_r{depth}-fpn_tiny.py"), _shares(f"mask-rcnn_r{depth}-fpn_coco.py")
+    assert tiny.keys() == paper.keys()
+    for group in paper:
+        assert tiny[group] == pytest.approx(paper[group], abs=2.0), group
