@@ -58,7 +58,8 @@ def validate_coco(coco: dict, img_dir: Path, source: str = "annotations") -> Non
             raise DatasetError(f"{source}: annotation {ann.get('id')} has unknown category {ann.get('category_id')}")
         box = ann.get("bbox")
         if not (isinstance(box, list) and len(box) == 4 and box[2] > 0 and box[3] > 0):
-            raise DatasetError(f"{source}: annotation {ann.get('id')} has a malformed bbox {box} (want [x, y, w>0, h>0])")
+            raise DatasetError(f"{source}: annotation {ann.get('id')} has a malformed bbox {box} "
+                               "(want [x, y, w>0, h>0])")
     if not img_dir.is_dir():
         raise DatasetError(f"image folder {img_dir} does not exist: fix the dataset path in the config")
     absent = [img["file_name"] for img in coco["images"] if not (img_dir / img["file_name"]).is_file()]
@@ -158,10 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--format", choices=("coco", "voc"), required=True)
     prep.add_argument("--root", type=Path, required=True, help="COCO folder, or VOC year folder (VOCdevkit/VOC2007)")
     prep.add_argument("--splits", required=True, type=json.loads,
-                      help='JSON: {"train": {"ann_file":..,"img_dir":..}, "val": ..} (coco) or {"train": {"split": "trainval"}, ..} (voc)')
+                      help='JSON: {"train": {"ann_file":..,"img_dir":..}, "val": ..} (coco) or '
+                           '{"train": {"split": "trainval"}, ..} (voc)')
     prep.add_argument("--classes", type=json.loads, default=None,
                       help="JSON list of class names (VOC only; default: the 20 Pascal VOC classes)")
-    prep.add_argument("--classes-from", type=Path, default=None, help="take the class names from a COCO JSON (VOC only)")
+    prep.add_argument("--classes-from", type=Path, default=None,
+                      help="take the class names from a COCO JSON (VOC only)")
     prep.add_argument("--voc-ap-mode", choices=("11points", "area"), default=None)
     prep.add_argument("--out", type=Path, required=True, help="descriptor JSON to write")
     args = parser.parse_args(argv)

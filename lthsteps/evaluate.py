@@ -31,10 +31,11 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from lthsteps.checkpoints import umask, atomic_write, load_state_dict
+from lthsteps.checkpoints import atomic_write, load_state_dict, umask
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.metrics import IOU_TYPES, coco_metrics
 from lthsteps.mm import bind_dataset, build_model, load_config, model_tasks
+
 
 def voc_metrics(gt: dict, detections: list[dict], mode: str = "11points") -> dict:
     """VOC mAP at IoU 0.5 as MMDetection's VOCMetric computes it (legacy +1 box extent)."""

@@ -99,8 +99,8 @@ def train(cfg: Config, args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
 
     state = {k: v.detach().cpu() for k, v in getattr(runner.model, "module", runner.model).state_dict().items()}
-    report = {"iterations": runner.iter, "start_iter": args.start_iter, "train_seconds": round(seconds, 2), "seed": args.seed,
-              "config": str(args.config), "init": args.init, "mask": args.mask}
+    report = {"iterations": runner.iter, "start_iter": args.start_iter, "train_seconds": round(seconds, 2),
+              "seed": args.seed, "config": str(args.config), "init": args.init, "mask": args.mask}
     masks, meta = load_masks(args.mask) if args.mask else ({}, None)
     bad = zeros_violations(state, masks)
     if bad:

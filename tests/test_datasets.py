@@ -76,7 +76,7 @@ def test_prepare_rejects_bad_input_and_writes_nothing(tmp_path, synthetic_root, 
 
 
 def test_prepare_coco_format_records_masks_and_keypoints(synthetic_root, tmp_path):
-    splits = {split: {"ann_file": f"annotations/instances_{split}.json", "img_dir": split} for split in ("train", "val")}
+    splits = {s: {"ann_file": f"annotations/instances_{s}.json", "img_dir": s} for s in ("train", "val")}
     desc = prepare("synthetic_coco", "coco", synthetic_root / "coco", tmp_path, splits)
     assert desc["source_format"] == "coco" and desc["voc_ap_mode"] is None
     assert desc["has_masks"] and desc["has_keypoints"]

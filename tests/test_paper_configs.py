@@ -38,7 +38,8 @@ def _shares(config: str) -> dict[str, float]:
 
     params = network_params(build_model(load_config(REPO / "config/models" / config)).state_dict())
     total = sum(t.numel() for t in params.values())
-    return {g: 100 * sum(params[n].numel() for n in names) / total for g, names in group_params(params).items() if names}
+    return {group: 100 * sum(params[n].numel() for n in names) / total
+            for group, names in group_params(params).items() if names}
 
 
 @pytest.mark.parametrize("depth", [18, 50])
