@@ -18,8 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from lthsteps.checkpoints import atomic_write
+from lthsteps.summary import METRICS
 
-TASK_METRICS = ("bbox mAP", "segm mAP", "keypoints mAP", "VOC mAP")
+# The summary table's mAP column of every task: bbox, segm, keypoints and VOC mAP.
+TASK_METRICS = tuple(name for name in METRICS if name.endswith(" mAP"))
 
 
 def changes(table: pd.DataFrame) -> pd.DataFrame:

@@ -169,12 +169,6 @@ def transfer_dir(target_model, seed, transfer, source_experiment):
     return f"{R}/runs/{target_model}/seed{seed}/transfers/{transfer}/from_{source_experiment}"
 
 
-def transfer_pairs(transfer):
-    """(source experiment, target experiment) both ways: each ticket goes to the other's model."""
-    a, b = config["transfers"][transfer]["experiments"]
-    return [(a, b), (b, a)]
-
-
 def transfer_inputs(wildcards):
     """A transfer's ticket (the source's rewind weights and final mask) and the target's rewind point."""
     t = config["transfers"][wildcards.transfer]
@@ -190,8 +184,9 @@ def transfer_table_runs(transfer):
     """(source run, trained run) folders of the direct tickets and the transferred ones, every seed."""
     t = config["transfers"][transfer]
     p = t["prune_percent"]
+    a, b = t["experiments"]
     runs = []
-    for source, target in transfer_pairs(transfer):
+    for source, target in ((a, b), (b, a)):  # each ticket goes to the other's model
         for seed in config["experiments"][source]["seeds"]:
             direct = final_round_dir(source, p, seed)
             target_model = config["experiments"][target]["model"]
