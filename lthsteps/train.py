@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config, DictAction
 
+from lthsteps.backbone import map_backbone
 from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
@@ -33,7 +34,7 @@ from lthsteps.mm import bind_dataset, build_model, load_config
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
                     mask: str | None = None, rewind_iter: int | None = None,
-                    rewind_out: str | None = None, start_iter: int = 0) -> Config:
+                    rewind_out: str | None = None, start_iter: int = 0, pretrained: str | None = None) -> Config:
     """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round."""
     cfg = bind_dataset(cfg, dataset)
     cfg.work_dir = str(work_dir)
@@ -43,6 +44,8 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
         cfg.visualizer["name"] = cfg.experiment_name
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.load_from = str(init) if init else None
+    if pretrained:  # detector-keyed backbone weights; their coverage is checked in check_inputs
+        cfg.load_from = str(Path(work_dir) / "pretrained_backbone.pth")
     cfg.resume = False
     hooks = list(cfg.get("custom_hooks", []))
     if mask:
@@ -56,9 +59,12 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
 
 
 def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None,
-                 start_iter: int = 0) -> dict[str, torch.Tensor]:
+                 start_iter: int = 0, pretrained: str | None = None) -> dict[str, torch.Tensor]:
     """Fail before training if the init weights or the mask do not fit the model; return its state dict."""
     state = build_model(cfg).state_dict()
+    if init and pretrained:
+        raise ValueError("--init and --pretrained exclude each other: a round's --init weights already "
+                         "descend from the pretrained backbone")
     if init:
         init_state = load_state_dict(init)
         missing = sorted(set(state) - set(init_state))
@@ -84,8 +90,13 @@ def prepare(args: argparse.Namespace) -> Config:
     """The run's config, after every input has been checked (raises on bad input)."""
     cfg = training_config(load_config(args.config, args.cfg_options), load_descriptor(args.dataset),
                           seed=args.seed, work_dir=args.work_dir, init=args.init, mask=args.mask,
-                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out, start_iter=args.start_iter)
-    check_inputs(cfg, args.init, args.mask, args.rewind_iter, args.start_iter)
+                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out, start_iter=args.start_iter,
+                          pretrained=args.pretrained)
+    state = check_inputs(cfg, args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained)
+    if args.pretrained:  # raises BackboneMismatch before training if the weights do not fit
+        backbone = map_backbone(load_state_dict(args.pretrained), state)
+        save_state_dict(cfg.load_from, backbone.state)
+        print(f"pretrained backbone from {args.pretrained}: {backbone.counts}", flush=True)
     return cfg
 
 
@@ -100,7 +111,8 @@ def train(cfg: Config, args: argparse.Namespace) -> dict:
 
     state = {k: v.detach().cpu() for k, v in getattr(runner.model, "module", runner.model).state_dict().items()}
     report = {"iterations": runner.iter, "start_iter": args.start_iter, "train_seconds": round(seconds, 2),
-              "seed": args.seed, "config": str(args.config), "init": args.init, "mask": args.mask}
+              "seed": args.seed, "config": str(args.config), "init": args.init, "pretrained": args.pretrained,
+              "mask": args.mask}
     masks, meta = load_masks(args.mask) if args.mask else ({}, None)
     bad = zeros_violations(state, masks)
     if bad:
@@ -124,6 +136,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work-dir", required=True, type=Path, help="MMEngine logs and in-round checkpoints")
     parser.add_argument("--out", required=True, type=Path, help="final weights (plain tensor dict)")
     parser.add_argument("--init", default=None, help="initial weights, e.g. the rewind checkpoint")
+    parser.add_argument("--pretrained", default=None,
+                        help="classifier weights (torchvision ResNet, lthsteps.classifier) to start the backbone from")
     parser.add_argument("--mask", default=None, help="mask file (lthsteps.masks) to train under")
     parser.add_argument("--start-iter", type=int, default=0,
                         help="begin at this iteration (a round: the rewind iteration of --init's weights)")
@@ -146,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         cfg = prepare(args)
-    except (DatasetError, ValueError, FileNotFoundError) as err:
+    except (DatasetError, ValueError, FileNotFoundError) as err:  # BackboneMismatch is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
     report = train(cfg, args)

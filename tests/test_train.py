@@ -9,6 +9,7 @@ import torch
 
 from conftest import FAST, TINY_CONFIG
 from lthsteps.checkpoints import load_state_dict, save_state_dict
+from lthsteps.classifier import build_classifier
 from lthsteps.masks import load_masks, magnitude_masks, prunable_weights, save_masks, zeros_violations
 from lthsteps.train import main
 
@@ -71,8 +72,24 @@ def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descripto
     assert report["network"]["sparsity"] == pytest.approx(pruned / report["network"]["params"])
 
 
+def test_pretrained_classifier_backbone_is_loaded(voc_descriptor, tmp_path):
+    torch.manual_seed(1)
+    classifier = build_classifier("resnet18", 16, num_classes=10).state_dict()
+    save_state_dict(tmp_path / "classifier.pth", classifier)
+    # With a learning rate of 0 the conv weights stay what they were loaded as.
+    code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
+                 "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "weights.pth"),
+                 "--pretrained", str(tmp_path / "classifier.pth"),
+                 "--cfg-options", *_options(), "optim_wrapper.optimizer.lr=0"])
+    assert code == 0
+    trained = load_state_dict(tmp_path / "weights.pth")
+    assert torch.equal(trained["backbone.layer1.0.conv1.weight"], classifier["layer1.0.conv1.weight"])
+    assert torch.equal(trained["roi_head.shared_head.layer4.1.conv2.weight"], classifier["layer4.1.conv2.weight"])
+
+
 def test_bad_input_fails_before_training_and_leaves_nothing(dense_run, voc_descriptor, tmp_path, capsys):
     dense = load_state_dict(dense_run / "weights.pth")
+    save_state_dict(tmp_path / "wide_classifier.pth", build_classifier("resnet18", 32, 10).state_dict())
     wrong = {"backbone.conv1.weight": torch.ones(3, 3, dtype=torch.bool)}
     save_masks(tmp_path / "wrong.npz", wrong, {})
     truncated = dict(list(dense.items())[:5])
@@ -85,6 +102,9 @@ def test_bad_input_fails_before_training_and_leaves_nothing(dense_run, voc_descr
         (["--init", str(tmp_path / "missing.pth")], "does not exist"),
         (["--rewind-iter", "99", "--rewind-out", str(tmp_path / "r.pth")], "outside training"),
         (["--start-iter", "2"], "give them with --init"),
+        (["--pretrained", str(tmp_path / "wide_classifier.pth")], "do not fit this detector's backbone"),
+        (["--pretrained", str(tmp_path / "wide_classifier.pth"), "--init", str(dense_run / "rewind.pth")],
+         "exclude each other"),
     ]
     for extra, message in cases:
         assert main(base[:-len(_options()) - 1] + extra + base[-len(_options()) - 1:]) == 2
