@@ -16,6 +16,7 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from torch import Tensor
 
@@ -79,21 +80,56 @@ def map_backbone(classifier: Mapping[str, Tensor], detector: Mapping[str, Tensor
     return BackboneWeights(state, tuple(dropped))
 
 
+def map_masks(masks: Mapping[str, Tensor], detector: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """A classifier ticket's mask under the detector's names (mask transfer into the detector);
+    raises :class:`BackboneMismatch` for a masked tensor with no place or another shape."""
+    mapped, problems = {}, []
+    for key, mask in masks.items():
+        target = None if key.startswith(CLASSIFIER_ONLY) else detector_key(key, detector)
+        if target is None or detector[target].shape != mask.shape:
+            problems.append(key)
+        else:
+            mapped[target] = mask.clone()
+    if problems:
+        raise BackboneMismatch(f"the mask does not fit this detector's backbone: {len(problems)} masked tensors have "
+                               f"no place or another shape ({problems[:3]}) — use a ticket of the detector's "
+                               "depth and width, and prune only backbone convs (groups backbone_base/backbone_top)")
+    return mapped
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lthsteps.backbone",
-                                     description="Check that classifier weights fit a detector's backbone.")
-    parser.add_argument("weights", help="classifier weights (torchvision ResNet state dict)")
-    parser.add_argument("config", help="MMDetection config of the detector")
+                                     description="Classifier weights and ticket masks → a detector's backbone.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check that classifier weights fit a detector, print the counts")
+    check.add_argument("weights", help="classifier weights (torchvision ResNet state dict)")
+    check.add_argument("config", help="MMDetection config of the detector")
+    mask = sub.add_parser("mask", help="write a classifier ticket's mask under the detector's names")
+    mask.add_argument("--mask", required=True, help="mask file of the classifier ticket (lthsteps.masks)")
+    mask.add_argument("--config", required=True, help="MMDetection config of the detector")
+    mask.add_argument("--out", required=True, help="detector mask file to write")
+    mask.add_argument("--report", required=True, help="JSON: sparsity report of the detector under the mask")
     args = parser.parse_args(argv)
-    from lthsteps.checkpoints import load_state_dict
+    from lthsteps.checkpoints import atomic_write, load_state_dict
+    from lthsteps.masks import load_masks, save_masks, sparsity_report
     from lthsteps.mm import build_model, load_config
 
     try:
-        mapped = map_backbone(load_state_dict(args.weights), build_model(load_config(args.config)).state_dict())
+        detector = build_model(load_config(args.config)).state_dict()
+        if args.command == "check":
+            mapped = map_backbone(load_state_dict(args.weights), detector)
+            print(json.dumps(mapped.counts | {"dropped": list(mapped.dropped)}))
+            return 0
+        masks, meta = load_masks(args.mask)
+        mapped_masks = map_masks(masks, detector)
     except (BackboneMismatch, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(json.dumps(mapped.counts | {"dropped": list(mapped.dropped)}))
+    save_masks(args.out, mapped_masks, meta | {"source_mask": str(args.mask), "detector_config": str(args.config)})
+    # Network sparsity over the whole detector (the paper's Tables 1, 2 and 4): only the backbone is pruned.
+    report = sparsity_report(detector, mapped_masks)
+    atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    print(json.dumps(report["network"]))
     return 0
 
 

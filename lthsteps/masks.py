@@ -58,6 +58,9 @@ _GROUP_RULES = (
     ("roi_head.bbox_head.", "box_head"),
     ("roi_head.mask_head.", "mask_head"),
     ("roi_head.keypoint_head.", "keypoint_head"),
+    # A torchvision ResNet classifier (lthsteps.classifier): the same modules without a prefix.
+    ("layer4.", "backbone_top"),
+    *((prefix, "backbone_base") for prefix in ("conv1.", "bn1.", "layer1.", "layer2.", "layer3.")),
 )
 _RESERVED_META = ("format", "version", "names", "shapes")
 _MASK_PREFIX = "mask/"
@@ -175,7 +178,8 @@ def _check_previous(previous: Mapping[str, Tensor], weights: Mapping[str, Tensor
 
 
 def group_of(name: str) -> str:
-    """The paper's module (Table 3) of a parameter of an MMDetection two-stage detector."""
+    """The paper's module (Table 3) of a parameter of an MMDetection two-stage detector, or of the
+    backbone part of a torchvision ResNet classifier (its ``fc`` is ``other``)."""
     return next((group for prefix, group in _GROUP_RULES if name.startswith(prefix)), "other")
 
 
@@ -207,7 +211,7 @@ def prunable_weights(
     state_dict: Mapping[str, Tensor], groups: Sequence[str], kinds: Sequence[str] = KINDS,
     exclude: Sequence[str] = (),
 ) -> dict[str, Tensor]:
-    """The weights of ``state_dict`` in ``groups`` whose kind is in ``kinds``, in state-dict order,
+    r"""The weights of ``state_dict`` in ``groups`` whose kind is in ``kinds``, in state-dict order,
     except those whose name matches (``re.search``) one of the ``exclude`` patterns — e.g.
     ``r"\.downsample\."`` keeps ResNet's 1x1 projection shortcuts dense, as the paper's ImageNet
     tickets do (README, "Tables 1-2")."""

@@ -1,6 +1,8 @@
 """Classifier → detector backbone mapping: every tensor is counted, nothing is silently skipped."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torchvision.models import resnet18
@@ -8,6 +10,7 @@ from torchvision.models import resnet18
 from conftest import REPO
 from lthsteps.backbone import BackboneMismatch, detector_backbone_keys, map_backbone
 from lthsteps.classifier import build_classifier
+from lthsteps.masks import BUFFER_SUFFIXES as BUFFERS
 from lthsteps.mm import build_model, load_config
 
 
@@ -60,3 +63,33 @@ def test_narrow_classifier_keeps_torchvision_names():
 def test_mismatched_classifier_is_rejected_with_the_reason(arch, width, message):
     with pytest.raises(BackboneMismatch, match=message):
         map_backbone(build_classifier(arch, width, 10).state_dict(), _detector("mask-rcnn_r18-fpn_tiny.py"))
+
+
+def test_ticket_mask_moves_to_detector_names_and_counts_network_sparsity(tmp_path):
+    from lthsteps.backbone import main
+    from lthsteps.masks import load_masks, magnitude_masks, prunable_weights, save_masks
+
+    classifier = build_classifier("resnet18", 16, 10).state_dict()
+    masks = magnitude_masks(prunable_weights(classifier, ["backbone_base", "backbone_top"], ["conv"],
+                                             exclude=[r"\.downsample\."]), 0.9)
+    save_masks(tmp_path / "ticket.npz", masks, {"sparsity": 0.9})
+    config = str(REPO / "config/models/mask-rcnn_r18-fpn_tiny.py")
+    assert main(["mask", "--mask", str(tmp_path / "ticket.npz"), "--config", config,
+                 "--out", str(tmp_path / "detector.npz"), "--report", str(tmp_path / "report.json")]) == 0
+    mapped, meta = load_masks(tmp_path / "detector.npz")
+    assert sorted(mapped) == sorted("backbone." + k for k in masks) and meta["sparsity"] == 0.9
+    assert all(torch.equal(mapped["backbone." + k], m) for k, m in masks.items())
+    report = json.loads((tmp_path / "report.json").read_text())
+    detector = _detector("mask-rcnn_r18-fpn_tiny.py")
+    pruned = sum(int((~m).sum()) for m in masks.values())
+    assert report["network"]["pruned"] == pruned
+    assert report["network"]["sparsity"] == pytest.approx(pruned / sum(v.numel() for k, v in detector.items()
+                                                                        if not k.endswith(BUFFERS)))
+
+
+def test_ticket_mask_of_another_width_is_rejected():
+    from lthsteps.backbone import map_masks
+
+    masks = {"layer1.0.conv1.weight": torch.ones(32, 32, 3, 3, dtype=torch.bool)}
+    with pytest.raises(BackboneMismatch, match="no place or another shape"):
+        map_masks(masks, _detector("mask-rcnn_r18-fpn_tiny.py"))

@@ -50,8 +50,8 @@ def test_dense_run_writes_weights_rewind_and_accuracy(dense):
 
 
 def test_masked_round_keeps_pruned_weights_zero(dense, synthetic_root, tmp_path):
-    # Classifier names carry no detector prefix: all of them are in group "other".
-    masks = magnitude_masks(prunable_weights(load_state_dict(dense / "weights.pth"), ["other"], ["conv"]), 0.8)
+    weights = prunable_weights(load_state_dict(dense / "weights.pth"), ["backbone_base", "backbone_top"], ["conv"])
+    masks = magnitude_masks(weights, 0.8)
     assert len(masks) == 1 + 16 + 3  # stem, 8 blocks x 2 convs, 3 projection shortcuts
     save_masks(tmp_path / "mask.npz", masks, {})
     assert main(_args(synthetic_root, tmp_path, "--init", str(dense / "rewind.pth"), "--start-iter", "2",

@@ -283,6 +283,11 @@ def test_nan_and_integer_weights():
         ("roi_head.keypoint_head.convs.0.conv.weight", "keypoint_head"),
         ("data_preprocessor.mean", "other"),
         ("roi_head.some_new_head.weight", "other"),
+        # torchvision ResNet classifier
+        ("conv1.weight", "backbone_base"),
+        ("layer3.1.downsample.0.weight", "backbone_base"),
+        ("layer4.0.conv1.weight", "backbone_top"),
+        ("fc.weight", "other"),
     ],
 )
 def test_group_of_mmdetection_names(name, group):

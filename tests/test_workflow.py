@@ -47,7 +47,8 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     config = yaml.safe_load(config_file.read_text())
     assert "train_round" in counts and "train_dense" in counts
     # Every (model, seed) dense run once, every ticket round once: nothing trained twice.
-    models_seeds = {(e["model"], s) for e in config["experiments"].values() for s in e["seeds"]}
+    ticket_transfers = config.get("ticket_transfers", {}).values()
+    models_seeds = {(e["model"], s) for e in [*config["experiments"].values(), *ticket_transfers] for s in e["seeds"]}
     rounds = {(e["model"], s, e["strategy"], p, r) for e in config["experiments"].values() for s in e["seeds"]
               for p in e["prune_percents"] for r in range(1, config["strategies"][e["strategy"]]["rounds"] + 1)}
     table = {line.split()[0]: int(line.split()[1]) for line in counts.splitlines()
@@ -58,7 +59,15 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     transfers = sum(2 * len(config["experiments"][t["experiments"][0]]["seeds"])
                     for t in config.get("transfers", {}).values())
     assert table.get("train_transfer", 0) == table.get("transfer_ticket", 0) == transfers
-    assert table["evaluate"] == len(models_seeds) + len({k[:4] for k in rounds}) + transfers
+    imagenet_runs = sum(len(t["prune_percents"]) * len(t["seeds"]) for t in ticket_transfers)
+    assert table.get("train_imagenet_ticket", 0) == table.get("map_imagenet_mask", 0) == imagenet_runs
+    assert table["evaluate"] == len(models_seeds) + len({k[:4] for k in rounds}) + transfers + imagenet_runs
+    # The classifier is trained once, each ImageNet ticket round once.
+    classifiers = config.get("classifiers", {})
+    assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
+    assert table.get("train_classifier_round", 0) == sum(
+        len(c["tickets"]["prune_percents"]) * config["strategies"][c["tickets"]["strategy"]]["rounds"]
+        for c in classifiers.values() if "tickets" in c)
 
 
 def test_missing_dataset_folder_is_a_clear_error_before_any_job():
@@ -86,6 +95,35 @@ def test_transfer_of_a_ticket_that_is_not_made_is_rejected_at_start(tmp_path):
     assert "prune_percent 50 is not in experiments.mask_rcnn.prune_percents" in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c["models"]["faster_rcnn_r18_c4"].update(pretrained="resnet99"),
+     "models.faster_rcnn_r18_c4.pretrained 'resnet99' is not a key of `classifiers`"),
+    (lambda c: c["classifiers"]["resnet18_w16"].update(weights="/nonexistent/resnet18.pth"),
+     "classifiers.resnet18_w16.weights /nonexistent/resnet18.pth does not exist"),
+])
+def test_bad_classifier_config_is_rejected_at_start(change, message, tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    change(config)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--configfile", str(bad), check=False)
+    assert proc.returncode != 0 and message in proc.stdout + proc.stderr
+
+
+def test_imported_classifier_replaces_its_training_job(tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    (tmp_path / "resnet18.pth").write_bytes(b"")  # existence is checked at start; the fit by the job
+    config["classifiers"]["resnet18_w16"]["weights"] = str(tmp_path / "resnet18.pth")
+    del config["classifiers"]["resnet18_w16"]["tickets"]  # tickets need the workflow's own dense run
+    del config["ticket_transfers"]["imagenet_ticket_faster"]
+    config["results_dir"] = str(tmp_path / "results")
+    imported = tmp_path / "imported.yaml"
+    imported.write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--configfile", str(imported), "--printshellcmds")
+    assert "train_classifier" not in proc.stdout
+    assert f"--pretrained {tmp_path / 'resnet18.pth'}" in proc.stdout
+
+
 def test_lint_is_clean():
     proc = snakemake("--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -99,6 +137,34 @@ def test_tiny_config_end_to_end(tmp_path):
         assert (results / f"tables/{exp}.csv").is_file() and (results / f"figures/{exp}.png").is_file()
         assert "Network sparsity" in (results / f"tables/{exp}.md").read_text()
     run = results / "runs/faster_rcnn_r18_c4/seed0"
+    # The classifier stage ran and its weights started the Faster R-CNN's backbone.
+    classifier = json.loads((results / "classifiers/resnet18_w16/dense/train.json").read_text())
+    assert classifier["iterations"] == 4 and len(classifier["classes"]) == 10
+    dense_report = json.loads((run / "dense/train.json").read_text())
+    assert dense_report["pretrained"] == str(results / "classifiers/resnet18_w16/dense/weights.pth")
+    # Its 80% ImageNet ticket: 2 IMP rounds from the rewind point, shortcuts dense, zeros verified.
+    ticket = results / "classifiers/resnet18_w16/imagenet_ticket/p80"
+    first, _ = load_masks(ticket / "round1/mask.npz")
+    final, meta = load_masks(ticket / "round2/mask.npz")
+    assert all(bool((final[n] <= first[n]).all()) for n in first) and meta["round"] == 2
+    assert not any(".downsample." in n for n in final) and "conv1.weight" in final and "fc.weight" not in final
+    assert sum(int((~m).sum()) for m in final.values()) == round(0.8 * sum(m.numel() for m in final.values()))
+    assert zeros_violations(load_state_dict(ticket / "round2/weights.pth"), final) == {}
+    assert json.loads((ticket / "round2/train.json").read_text())["start_iter"] == 1
+    # Ticket transfer: the ticket's mask under detector names, its weights as the backbone, zeros kept.
+    for name, source_weights in (("imagenet_ticket_faster", ticket / "round2/weights.pth"),
+                                 ("imagenet_mask_faster", results / "classifiers/resnet18_w16/dense/weights.pth")):
+        assert "Network sparsity" in (results / f"tables/{name}.md").read_text()
+        detector_run = run / f"imagenet/{name}/p80"
+        detector_masks, _ = load_masks(detector_run / "mask.npz")
+        assert all(n.startswith(("backbone.", "roi_head.shared_head.layer4.")) for n in detector_masks)
+        assert zeros_violations(load_state_dict(detector_run / "weights.pth"), detector_masks) == {}
+        report = json.loads((detector_run / "train.json").read_text())
+        assert report["pretrained"] == str(source_weights)
+        assert report["network"]["pruned"] == sum(int((~m).sum()) for m in detector_masks.values())
+    # Mask transfer (layer-wise here): 80% of every backbone conv but the shortcuts, no retraining.
+    mask_only, _ = load_masks(run / "imagenet/imagenet_mask_faster/p80/mask.npz")
+    assert all(int((~m).sum()) == round(0.8 * m.numel()) for m in mask_only.values())
     for ticket in ("global_oneshot/p90/round1", "all_iterative/p80/round1", "all_iterative/p80/round2"):
         masks, meta = load_masks(run / ticket / "mask.npz")
         assert zeros_violations(load_state_dict(run / ticket / "weights.pth"), masks) == {}

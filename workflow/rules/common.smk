@@ -23,6 +23,7 @@ wildcard_constraints:
     model=r"[A-Za-z0-9_\-]+",
     strategy="|".join(map(re.escape, config["strategies"])),
     dataset=r"[A-Za-z0-9_\-]+",
+    classifier=r"[A-Za-z0-9_\-]+",
 
 
 def check_config():
@@ -37,6 +38,52 @@ def check_config():
             problems.append(
                 f"models.{name}.config: {model_config(name)} does not exist"
             )
+        if model.get("pretrained") and model["pretrained"] not in config["classifiers"]:
+            problems.append(
+                f"models.{name}.pretrained '{model['pretrained']}' is not a key of `classifiers`"
+            )
+    for name, clf in config["classifiers"].items():
+        for key in ("data", "weights"):
+            if key in clf and not Path(clf[key]).exists():
+                problems.append(
+                    f"classifiers.{name}.{key} {clf[key]} does not exist: fix the path or remove the key"
+                )
+        tickets = clf.get("tickets")
+        if tickets and tickets["strategy"] not in config["strategies"]:
+            problems.append(
+                f"classifiers.{name}.tickets.strategy '{tickets['strategy']}' is not a key of `strategies`"
+            )
+        if tickets and "weights" in clf:
+            problems.append(
+                f"classifiers.{name}: tickets retrain from the dense run's rewind point (late resetting), which "
+                "an imported `weights` file lacks: remove `weights` to train the classifier in the workflow"
+            )
+        if "data" not in clf and "weights" not in clf and "synthetic" not in config:
+            problems.append(
+                f"classifiers.{name} has neither `data` nor `weights`, and the config has no `synthetic` section"
+            )
+    for name, tt in config["ticket_transfers"].items():
+        where = f"ticket_transfers.{name}"
+        if name in config["experiments"] or name in config.get("comparisons", {}):
+            problems.append(f"{where}: an experiment or comparison has the same name (their tables would collide)")
+        clf = config["classifiers"].get(tt["classifier"])
+        if clf is None:
+            problems.append(f"{where}.classifier '{tt['classifier']}' is not a key of `classifiers`")
+        if tt["model"] not in config["models"]:
+            problems.append(f"{where}.model '{tt['model']}' is not a key of `models`")
+        if tt["mode"] == "ticket" and clf is not None:
+            missing = set(tt["prune_percents"]) - set(clf.get("tickets", {}).get("prune_percents", []))
+            if missing:
+                problems.append(
+                    f"{where}: no ticket of classifiers.{tt['classifier']} at {sorted(missing)}%: add them to its "
+                    "`tickets.prune_percents` (or import tickets)"
+                )
+        if tt["mode"] == "mask":
+            strategy = config["strategies"].get(tt.get("strategy"))
+            if strategy is None or strategy["rounds"] != 1:
+                problems.append(
+                    f"{where}.strategy: mode mask needs a one-shot strategy (a key of `strategies` with rounds 1)"
+                )
     for name, exp in config["experiments"].items():
         if exp["model"] not in config["models"]:
             problems.append(
@@ -111,6 +158,63 @@ def cfg_options(model):
     return f"--cfg-options {' '.join(shlex.quote(p) for p in pairs)}"
 
 
+def classifier_data_folder(classifier):
+    """The ImageFolder root a classifier trains on: configured, or the generated one."""
+    return config["classifiers"][classifier].get("data", f"{R}/data/synthetic/classification")
+
+
+def classifier_data(wildcards):
+    """Input of train_classifier: the data folder, or the generator's output that holds it."""
+    return config["classifiers"][wildcards.classifier].get("data", f"{R}/data/synthetic")
+
+
+def classifier_args(wildcards):
+    c = config["classifiers"][wildcards.classifier]
+    keys = ("arch", "width", "image_size", "iters", "batch_size", "lr", "seed")
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys)
+
+
+def classifier_weights(classifier):
+    """Dense weights of a classifier: imported (config `weights`) or trained by train_classifier."""
+    c = config["classifiers"][classifier]
+    return c.get("weights") or f"{R}/classifiers/{classifier}/dense/weights.pth"
+
+
+def classifier_round_dir(classifier, strategy, prune, round):
+    return f"{R}/classifiers/{classifier}/{strategy}/p{prune}/round{round}"
+
+
+def classifier_mask_inputs(wildcards):
+    """Round 1 ranks the dense classifier; round r > 1 ranks round r-1's weights under its mask."""
+    r = int(wildcards.round)
+    if r == 1:
+        return {"weights": classifier_weights(wildcards.classifier)}
+    prev = classifier_round_dir(wildcards.classifier, wildcards.strategy, wildcards.prune, r - 1)
+    return {"weights": f"{prev}/weights.pth", "previous": f"{prev}/mask.npz"}
+
+
+def classifier_tickets():
+    """Final-round folders of every configured ImageNet ticket."""
+    folders = []
+    for name, c in config["classifiers"].items():
+        if "tickets" in c:
+            strategy = c["tickets"]["strategy"]
+            rounds = config["strategies"][strategy]["rounds"]
+            folders += [classifier_round_dir(name, strategy, fmt_percent(p), rounds)
+                        for p in c["tickets"]["prune_percents"]]
+    return folders
+
+
+def pretrained_input(wildcards):
+    """`{"pretrained": weights}` for a model initialised from a classifier, else nothing."""
+    classifier = config["models"][wildcards.model].get("pretrained")
+    return {"pretrained": classifier_weights(classifier)} if classifier else {}
+
+
+def pretrained_arg(wildcards, input):
+    return f"--pretrained {input.pretrained}" if "pretrained" in input.keys() else ""
+
+
 def res(kind, key):
     return config["resources"][kind][key]
 
@@ -145,24 +249,44 @@ def final_round_dir(exp, prune, seed):
     return round_dir(e["model"], seed, e["strategy"], fmt_percent(prune), rounds)
 
 
-def experiment_runs(exp):
-    """Run folders an experiment's table reads: the dense baselines and the last round of every ticket."""
-    e = config["experiments"][exp]
-    dense = [dense_dir(e["model"], s) for s in e["seeds"]]
-    tickets = [
-        final_round_dir(exp, p, s) for p in e["prune_percents"] for s in e["seeds"]
-    ]
-    return dense + tickets
+def imagenet_ticket_dir(name, prune, seed):
+    """Detector run of a ticket transfer (`ticket_transfers.<name>`) at one prune percent and seed."""
+    tt = config["ticket_transfers"][name]
+    return f"{R}/runs/{tt['model']}/seed{seed}/imagenet/{name}/p{prune}"
+
+
+def imagenet_ticket_source(name, prune):
+    """(classifier weights, classifier mask) a ticket transfer starts from."""
+    tt = config["ticket_transfers"][name]
+    clf = tt["classifier"]
+    if tt["mode"] == "mask":  # dense weights, one-shot mask ranked on them
+        return classifier_weights(clf), f"{classifier_round_dir(clf, tt['strategy'], prune, 1)}/mask.npz"
+    strategy = config["classifiers"][clf]["tickets"]["strategy"]
+    ticket = classifier_round_dir(clf, strategy, prune, config["strategies"][strategy]["rounds"])
+    return f"{ticket}/weights.pth", f"{ticket}/mask.npz"
+
+
+def table_runs(name):
+    """(prune %, seed, run folder) rows of the table of an experiment or a ticket transfer."""
+    e = config["experiments"].get(name) or config["ticket_transfers"][name]
+    rows = [(0, s, dense_dir(e["model"], s)) for s in e["seeds"]]
+    if name in config["experiments"]:
+        rows += [(p, s, final_round_dir(name, p, s)) for p in e["prune_percents"] for s in e["seeds"]]
+    else:
+        rows += [(p, s, imagenet_ticket_dir(name, fmt_percent(p), s)) for p in e["prune_percents"] for s in e["seeds"]]
+    return rows
 
 
 def all_outputs():
     """Table (CSV + Markdown) and figure of every experiment and comparison; table of every transfer."""
-    figures = [*config["experiments"], *config.get("comparisons", {})]
+    figures = [*config["experiments"], *config.get("comparisons", {}), *config["ticket_transfers"]]
     return [
         f"{R}/{kind}/{name}.{ext}"
         for name in figures
         for kind, ext in (("tables", "csv"), ("tables", "md"), ("figures", "png"))
-    ] + [f"{R}/tables/{name}.{ext}" for name in config.get("transfers", {}) for ext in ("csv", "md")]
+    ] + [f"{R}/tables/{name}.{ext}" for name in config.get("transfers", {}) for ext in ("csv", "md")] + [
+        f"{folder}/{file}" for folder in classifier_tickets() for file in ("weights.pth", "mask.npz", "train.json")
+    ]
 
 
 def transfer_dir(target_model, seed, transfer, source_experiment):
@@ -268,14 +392,9 @@ def run_model(wildcards):
 
 
 def summary_runs(wildcards):
-    e = config["experiments"][wildcards.experiment]
-    runs = [f"0:{s}:{dense_dir(e['model'], s)}" for s in e["seeds"]]
-    runs += [
-        f"{fmt_percent(p)}:{s}:{final_round_dir(wildcards.experiment, p, s)}"
-        for p in e["prune_percents"]
-        for s in e["seeds"]
-    ]
-    return " ".join(f"--run {r}" for r in runs)
+    return " ".join(
+        f"--run {fmt_percent(p)}:{s}:{d}" for p, s, d in table_runs(wildcards.experiment)
+    )
 
 
 check_config()

@@ -5,6 +5,7 @@
 
 rule train_dense:
     input:
+        unpack(pretrained_input),
         dataset=model_dataset,
         config=lambda wildcards: model_config(wildcards.model),
     output:
@@ -26,12 +27,13 @@ rule train_dense:
     params:
         work_dir=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/work",
         rewind_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
+        pretrained=pretrained_arg,
         options=lambda wildcards: cfg_options(wildcards.model),
     shell:
         "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
         " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
         " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
-        " {params.options} > {log} 2>&1"
+        " {params.pretrained} {params.options} > {log} 2>&1"
 
 
 rule make_mask:

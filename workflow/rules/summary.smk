@@ -5,10 +5,10 @@
 rule summarize_experiment:
     input:
         metrics=lambda wildcards: [
-            f"{d}/metrics.json" for d in experiment_runs(wildcards.experiment)
+            f"{d}/metrics.json" for _, _, d in table_runs(wildcards.experiment)
         ],
         reports=lambda wildcards: [
-            f"{d}/train.json" for d in experiment_runs(wildcards.experiment)
+            f"{d}/train.json" for _, _, d in table_runs(wildcards.experiment)
         ],
     output:
         csv=f"{R}/tables/{{experiment}}.csv",
@@ -21,7 +21,7 @@ rule summarize_experiment:
     log:
         f"{R}/logs/summarize/{{experiment}}.log",
     wildcard_constraints:
-        experiment="|".join(map(re.escape, config["experiments"])),
+        experiment="|".join(map(re.escape, [*config["experiments"], *config["ticket_transfers"]])),
     conda:
         ENV
     threads: 1
@@ -32,9 +32,10 @@ rule summarize_experiment:
         runtime=res("light", "runtime"),
     params:
         runs=summary_runs,
-        paper=lambda wildcards: config["experiments"][wildcards.experiment].get(
-            "paper", ""
-        ),
+        paper=lambda wildcards: (
+            config["experiments"].get(wildcards.experiment)
+            or config["ticket_transfers"][wildcards.experiment]
+        ).get("paper", ""),
     shell:
         "python -m lthsteps.summary --experiment {wildcards.experiment} --paper '{params.paper}' {params.runs}"
         " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
