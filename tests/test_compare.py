@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lthsteps.compare import changes, compare, main
+from lthsteps.compare import absolute, changes, compare, main
 
 
 def _table(dense, tickets, segm_offset=0.0):
@@ -37,3 +37,20 @@ def test_compare_keeps_shared_task_columns_only(tmp_path):
     assert main(["--name", "backbones", "--paper", "Fig 3", *paths, "--csv", str(out[0]), "--markdown", str(out[1]),
                  "--figure", str(out[2])]) == 0
     assert "+1.00" in out[1].read_text() and out[2].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_absolute_keeps_the_metrics_and_draws_the_first_dense_model(tmp_path):
+    direct = _table(30.0, [(50, 31.0), (90, 26.0)]).assign(**{"bbox AP50_mean": 50.0})
+    transferred = _table(29.0, [(50, 24.0), (90, 18.0)])
+    result = absolute({"direct": direct, "ticket": transferred})
+    assert list(result.columns) == ["experiment", "prune_percent", "network_sparsity", "bbox mAP", "segm mAP"]
+    assert result.loc[(result.experiment == "ticket") & (result.prune_percent == 90), "bbox mAP"].item() == 18.0
+    for label, table in (("direct", direct), ("ticket", transferred)):
+        table.to_csv(tmp_path / f"{label}.csv", index=False)
+    out = [tmp_path / "f.csv", tmp_path / "f.md", tmp_path / "f.png"]
+    assert main(["--name", "fig1", "--measure", "absolute", "--table", f"direct={tmp_path / 'direct.csv'}",
+                 "--table", f"ticket={tmp_path / 'ticket.csv'}", "--csv", str(out[0]), "--markdown", str(out[1]),
+                 "--figure", str(out[2])]) == 0
+    assert "| ticket       | 90%" in out[1].read_text() and out[2].read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="share no mAP/AP50"):
+        absolute({"a": direct[["prune_percent", "network_sparsity_mean"]]})

@@ -162,6 +162,9 @@ def test_tiny_config_end_to_end(tmp_path):
         report = json.loads((detector_run / "train.json").read_text())
         assert report["pretrained"] == str(source_weights)
         assert report["network"]["pruned"] == sum(int((~m).sum()) for m in detector_masks.values())
+    fig6 = (results / "tables/direct_vs_imagenet.md").read_text()
+    assert all(name in fig6 for name in ("oneshot", "imagenet_ticket_faster", "imagenet_mask_faster"))
+    assert (results / "figures/direct_vs_imagenet.png").read_bytes()[:4] == b"\x89PNG"
     # Mask transfer (layer-wise here): 80% of every backbone conv but the shortcuts, no retraining.
     mask_only, _ = load_masks(run / "imagenet/imagenet_mask_faster/p80/mask.npz")
     assert all(int((~m).sum()) == round(0.8 * m.numel()) for m in mask_only.values())

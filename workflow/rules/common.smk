@@ -99,9 +99,9 @@ def check_config():
                 f"comparisons.{name}: an experiment has the same name (their tables would collide): rename one"
             )
         for exp in comparison["experiments"]:
-            if exp not in config["experiments"]:
+            if exp not in config["experiments"] and exp not in config["ticket_transfers"]:
                 problems.append(
-                    f"comparisons.{name}.experiments: '{exp}' is not a key of `experiments`"
+                    f"comparisons.{name}.experiments: '{exp}' is not a key of `experiments` or `ticket_transfers`"
                 )
     for name, transfer in config.get("transfers", {}).items():
         if name in config["experiments"] or name in config.get("comparisons", {}):

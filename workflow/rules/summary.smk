@@ -77,6 +77,8 @@ rule compare_experiments:
         paper=lambda wildcards: config["comparisons"][wildcards.comparison].get(
             "paper", ""
         ),
+        measure=lambda wildcards: config["comparisons"][wildcards.comparison]["measure"],
     shell:
         "python -m lthsteps.compare --name {wildcards.comparison} --paper '{params.paper}' {params.tables}"
+        " --measure {params.measure}"
         " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
