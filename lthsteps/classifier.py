@@ -117,11 +117,12 @@ def batches(dataset, batch_size: int, seed: int, start_iter: int):
 def accuracy(model: nn.Module, dataset, batch_size: int = 64) -> float:
     """Top-1 accuracy on ``dataset``."""
     model.eval()
+    device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
         for start in range(0, len(dataset), batch_size):
             items = [dataset[i] for i in range(start, min(len(dataset), start + batch_size))]
-            logits = model(torch.stack([x for x, _ in items]))
+            logits = model(torch.stack([x for x, _ in items]).to(device)).cpu()
             correct += int((logits.argmax(1) == torch.tensor([y for _, y in items])).sum())
     return correct / len(dataset)
 
@@ -133,7 +134,8 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
 
     Returns the weights after ``rewind_iter`` iterations (None if not asked or not reached).
     """
-    masks = masks or {}
+    device = next(model.parameters()).device
+    masks = {name: mask.to(device) for name, mask in (masks or {}).items()}
     params = dict(model.named_parameters())
     decay = [p for n, p in params.items() if p.ndim > 1]
     other = [p for n, p in params.items() if p.ndim <= 1]
@@ -149,7 +151,7 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
     for iteration in range(start_iter, iters):
         if iteration == rewind_iter:
             rewind = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        images, labels = next(loader)
+        images, labels = (t.to(device, non_blocking=True) for t in next(loader))
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(iteration, iters, lr, warmup)
         loss = nn.functional.cross_entropy(model(images), labels)
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     masks = check_inputs(model, args)
     if args.init:
         model.load_state_dict(load_state_dict(args.init))
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
     print(f"{args.arch} width {args.width}: {len(train_set)} training images, {len(train_set.classes)} classes, "
           f"iterations {args.start_iter}..{args.iters}", flush=True)
     start = time.perf_counter()

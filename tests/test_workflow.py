@@ -34,6 +34,11 @@ def _with_existing_data(config_file: Path, tmp_path: Path) -> Path:
         if not ds.get("synthetic"):
             ds["root"] = str(tmp_path / name)
             (tmp_path / name).mkdir()
+    for name, clf in config.get("classifiers", {}).items():
+        for key in ("data", "weights"):
+            if key in clf:  # an (empty) stand-in: existence is checked at start, contents by the jobs
+                clf[key] = str(tmp_path / f"{name}_{key}")
+                (tmp_path / f"{name}_{key}").touch() if key == "weights" else (tmp_path / f"{name}_{key}").mkdir()
     config["results_dir"] = str(tmp_path / "results")
     out = tmp_path / config_file.name
     out.write_text(yaml.safe_dump(config))
