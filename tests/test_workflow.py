@@ -121,12 +121,28 @@ def test_imported_classifier_replaces_its_training_job(tmp_path):
     config["classifiers"]["resnet18_w16"]["weights"] = str(tmp_path / "resnet18.pth")
     del config["classifiers"]["resnet18_w16"]["tickets"]  # tickets need the workflow's own dense run
     del config["ticket_transfers"]["imagenet_ticket_faster"]
+    config["comparisons"]["direct_vs_imagenet"]["experiments"].remove("imagenet_ticket_faster")
     config["results_dir"] = str(tmp_path / "results")
     imported = tmp_path / "imported.yaml"
     imported.write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--configfile", str(imported), "--printshellcmds")
     assert "train_classifier" not in proc.stdout
     assert f"--pretrained {tmp_path / 'resnet18.pth'}" in proc.stdout
+
+
+def test_imported_ticket_replaces_the_imp_rounds(tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    (tmp_path / "ticket.pth").write_bytes(b"")
+    config["classifiers"]["resnet18_w16"]["imported_tickets"] = [{"prune_percent": 80, "weights": str(tmp_path / "ticket.pth")}]
+    del config["classifiers"]["resnet18_w16"]["tickets"]
+    config["results_dir"] = str(tmp_path / "results")
+    (tmp_path / "imported.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--quiet", "rules", "--configfile", str(tmp_path / "imported.yaml"))
+    assert "import_ticket" in proc.stdout and "train_classifier_round" not in proc.stdout
+    config["ticket_transfers"]["imagenet_ticket_faster"]["prune_percents"] = [80, 90]
+    (tmp_path / "missing.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--configfile", str(tmp_path / "missing.yaml"), check=False)
+    assert proc.returncode != 0 and "no ticket of classifiers.resnet18_w16 at [90]%" in proc.stdout + proc.stderr
 
 
 def test_lint_is_clean():

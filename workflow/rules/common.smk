@@ -48,6 +48,13 @@ def check_config():
                 problems.append(
                     f"classifiers.{name}.{key} {clf[key]} does not exist: fix the path or remove the key"
                 )
+        for ticket in clf.get("imported_tickets", []):
+            for key in ("weights", "mask"):
+                if key in ticket and not Path(ticket[key]).is_file():
+                    problems.append(
+                        f"classifiers.{name}.imported_tickets (p{fmt_percent(ticket['prune_percent'])}).{key} "
+                        f"{ticket[key]} does not exist: fix the path"
+                    )
         tickets = clf.get("tickets")
         if tickets and tickets["strategy"] not in config["strategies"]:
             problems.append(
@@ -72,11 +79,12 @@ def check_config():
         if tt["model"] not in config["models"]:
             problems.append(f"{where}.model '{tt['model']}' is not a key of `models`")
         if tt["mode"] == "ticket" and clf is not None:
-            missing = set(tt["prune_percents"]) - set(clf.get("tickets", {}).get("prune_percents", []))
+            missing = set(tt["prune_percents"]) - set(clf.get("tickets", {}).get("prune_percents", [])) - set(
+                imported_tickets(tt["classifier"]))
             if missing:
                 problems.append(
                     f"{where}: no ticket of classifiers.{tt['classifier']} at {sorted(missing)}%: add them to its "
-                    "`tickets.prune_percents` (or import tickets)"
+                    "`tickets.prune_percents`, or to `imported_tickets` with the ticket's files"
                 )
         if tt["mode"] == "mask":
             strategy = config["strategies"].get(tt.get("strategy"))
@@ -255,14 +263,29 @@ def imagenet_ticket_dir(name, prune, seed):
     return f"{R}/runs/{tt['model']}/seed{seed}/imagenet/{name}/p{prune}"
 
 
+def imported_tickets(classifier):
+    """{prune percent: entry} of a classifier's `imported_tickets`."""
+    entries = config["classifiers"][classifier].get("imported_tickets", [])
+    return {float(t["prune_percent"]): t for t in entries}
+
+
+def imported_ticket_files(wildcards):
+    """The user's files of an imported ticket: weights, and the mask if given."""
+    ticket = imported_tickets(wildcards.classifier)[float(wildcards.prune)]
+    return {key: ticket[key] for key in ("weights", "mask") if key in ticket}
+
+
 def imagenet_ticket_source(name, prune):
     """(classifier weights, classifier mask) a ticket transfer starts from."""
     tt = config["ticket_transfers"][name]
     clf = tt["classifier"]
     if tt["mode"] == "mask":  # dense weights, one-shot mask ranked on them
         return classifier_weights(clf), f"{classifier_round_dir(clf, tt['strategy'], prune, 1)}/mask.npz"
-    strategy = config["classifiers"][clf]["tickets"]["strategy"]
-    ticket = classifier_round_dir(clf, strategy, prune, config["strategies"][strategy]["rounds"])
+    if float(prune) in imported_tickets(clf):
+        ticket = f"{R}/classifiers/{clf}/imported/p{prune}"
+    else:
+        strategy = config["classifiers"][clf]["tickets"]["strategy"]
+        ticket = classifier_round_dir(clf, strategy, prune, config["strategies"][strategy]["rounds"])
     return f"{ticket}/weights.pth", f"{ticket}/mask.npz"
 
 

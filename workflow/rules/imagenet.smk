@@ -148,3 +148,27 @@ rule train_imagenet_ticket:
         "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
         " --work-dir {params.work_dir} --pretrained {input.pretrained} --mask {input.mask}"
         " --out {output.weights} --report {output.report} --threads {threads} {params.options} > {log} 2>&1"
+
+
+rule import_ticket:
+    input:
+        unpack(imported_ticket_files),
+    output:
+        weights=f"{R}/classifiers/{{classifier}}/imported/p{{prune}}/weights.pth",
+        mask=f"{R}/classifiers/{{classifier}}/imported/p{{prune}}/mask.npz",
+        report=f"{R}/classifiers/{{classifier}}/imported/p{{prune}}/mask.json",
+    log:
+        f"{R}/logs/import_ticket/{{classifier}}_p{{prune}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=res("light", "gpu"),
+        cpus_per_task=res("light", "cpus_per_task"),
+        mem_mb=res("light", "mem_mb"),
+        runtime=res("light", "runtime"),
+    params:
+        mask=lambda wildcards, input: f"--mask {input.mask}" if "mask" in input.keys() else "",
+    shell:
+        "python -m lthsteps.tickets --weights {input.weights} {params.mask} --out-weights {output.weights}"
+        " --out-mask {output.mask} --report {output.report} > {log} 2>&1"
