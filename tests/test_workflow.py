@@ -39,6 +39,9 @@ def _with_existing_data(config_file: Path, tmp_path: Path) -> Path:
             if key in clf:  # an (empty) stand-in: existence is checked at start, contents by the jobs
                 clf[key] = str(tmp_path / f"{name}_{key}")
                 (tmp_path / f"{name}_{key}").touch() if key == "weights" else (tmp_path / f"{name}_{key}").mkdir()
+        for i, ticket in enumerate(clf.get("imported_tickets", [])):
+            ticket["weights"] = str(tmp_path / f"{name}_ticket{i}.pth")
+            (tmp_path / f"{name}_ticket{i}.pth").touch()
     config["results_dir"] = str(tmp_path / "results")
     out = tmp_path / config_file.name
     out.write_text(yaml.safe_dump(config))
