@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from torch import Tensor
 
@@ -110,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     mask.add_argument("--out", required=True, help="detector mask file to write")
     mask.add_argument("--report", required=True, help="JSON: sparsity report of the detector under the mask")
     args = parser.parse_args(argv)
-    from lthsteps.checkpoints import atomic_write, load_state_dict
-    from lthsteps.masks import load_masks, save_masks, sparsity_report
+    from lthsteps.checkpoints import load_state_dict
+    from lthsteps.masks import load_masks, save_masks_and_report
     from lthsteps.mm import build_model, load_config
 
     try:
@@ -125,10 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     except (BackboneMismatch, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    save_masks(args.out, mapped_masks, meta | {"source_mask": str(args.mask), "detector_config": str(args.config)})
     # Network sparsity over the whole detector (the paper's Tables 1, 2 and 4): only the backbone is pruned.
-    report = sparsity_report(detector, mapped_masks)
-    atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    report = save_masks_and_report(args.out, args.report, mapped_masks, meta | {
+        "source_mask": str(args.mask), "detector_config": str(args.config)}, detector)
     print(json.dumps(report["network"]))
     return 0
 

@@ -280,6 +280,16 @@ def save_masks(path: str | os.PathLike, masks: Mapping[str, Tensor], meta: Mappi
     atomic_write(path, write)
 
 
+def save_masks_and_report(path: str | os.PathLike, report_path: str | os.PathLike, masks: Mapping[str, Tensor],
+                          meta: Mapping, state_dict: Mapping[str, Tensor]) -> dict:
+    """Write a mask file and its ``mask.json`` (meta + sparsity report of ``state_dict`` under it)."""
+    report = {"meta": dict(meta), **sparsity_report(state_dict, masks)}
+    text = json.dumps(report, indent=2)
+    save_masks(path, masks, meta)
+    atomic_write(report_path, lambda tmp: Path(tmp).write_text(text))
+    return report
+
+
 def load_masks(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict]:
     """Masks and the writer's meta (without the format's own keys) of a mask file."""
     path = Path(path)
@@ -548,9 +558,7 @@ def _cmd_prune(args: argparse.Namespace) -> None:
         "source_checkpoint": str(args.weights),
         "previous_mask": args.previous,
     }
-    report = json.dumps({"meta": meta, **sparsity_report(state_dict, masks)}, indent=2)
-    save_masks(args.out, masks, meta)
-    atomic_write(args.report, lambda tmp: Path(tmp).write_text(report))
+    save_masks_and_report(args.out, args.report, masks, meta, state_dict)
 
 
 def _cmd_report(args: argparse.Namespace) -> None:

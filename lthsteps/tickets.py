@@ -19,9 +19,8 @@ from pathlib import Path
 
 from torch import Tensor
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
-from lthsteps.masks import (check_masks_fit, load_masks, prunable_weights, save_masks, sparsity_report,
-                            zeros_violations)
+from lthsteps.checkpoints import load_state_dict, save_state_dict
+from lthsteps.masks import check_masks_fit, load_masks, prunable_weights, save_masks_and_report, zeros_violations
 
 
 def masks_from_zeros(weights: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -58,9 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     save_state_dict(args.out_weights, weights)
-    save_masks(args.out_mask, masks, meta | {"imported_from": {"weights": args.weights, "mask": args.mask}})
-    report = sparsity_report(weights, masks)
-    atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    report = save_masks_and_report(args.out_mask, args.report, masks,
+                                   meta | {"imported_from": {"weights": args.weights, "mask": args.mask}}, weights)
     print(json.dumps(report["network"]))
     return 0
 
