@@ -1,6 +1,7 @@
 """Classifier (torchvision ResNet) weights → the backbone of an MMDetection detector.
 
-    python -m lthsteps.backbone CLASSIFIER_WEIGHTS MMDET_CONFIG   # check the fit, print the counts
+    python -m lthsteps.backbone check CLASSIFIER_WEIGHTS MMDET_CONFIG     # check the fit, print the counts
+    python -m lthsteps.backbone mask --mask TICKET_MASK --config MMDET_CONFIG --out MASK --report JSON
 
 MMDetection's ResNet names its modules as torchvision does (``conv1``, ``bn1``, ``layerN.B.convK``,
 ``layerN.B.downsample.{0,1}``), so a classifier key maps to the detector key that ends with it under

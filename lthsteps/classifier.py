@@ -135,8 +135,10 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
     Returns the weights after ``rewind_iter`` iterations (None if not asked or not reached).
     """
     device = next(model.parameters()).device
-    masks = {name: mask.to(device) for name, mask in (masks or {}).items()}
     params = dict(model.named_parameters())
+    apply_masks(params, masks or {})  # checks the masks fit, zeros the pruned weights
+    # Re-zeroed after every step: (parameter, pruned entries) pairs built once, off the hot path.
+    pruned = [(params[name], ~mask.to(device)) for name, mask in (masks or {}).items()]
     decay = [p for n, p in params.items() if p.ndim > 1]
     other = [p for n, p in params.items() if p.ndim <= 1]
     optimizer = torch.optim.SGD([{"params": decay, "weight_decay": 1e-4}, {"params": other, "weight_decay": 0}],
@@ -145,7 +147,6 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
     rewind = None
     torch.manual_seed(seed + start_iter)
     model.train()
-    apply_masks(model.state_dict(), masks)
     start = time.perf_counter()
     loader = batches(train_set, batch_size, seed, start_iter)
     for iteration in range(start_iter, iters):
@@ -158,7 +159,9 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        apply_masks(model.state_dict(), masks)
+        with torch.no_grad():
+            for param, off in pruned:
+                param.masked_fill_(off, 0)
         if (iteration + 1) % log_interval == 0 or iteration + 1 == iters:
             elapsed = time.perf_counter() - start
             eta = elapsed / (iteration + 1 - start_iter) * (iters - iteration - 1)
@@ -169,11 +172,12 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
     return rewind
 
 
-def check_inputs(model: nn.Module, args: argparse.Namespace) -> dict:
-    """Fail before training on init weights / masks that do not fit, or a bad iteration; return masks."""
+def check_inputs(model: nn.Module, args: argparse.Namespace) -> tuple[dict, dict]:
+    """Fail before training on init weights / masks that do not fit, or a bad iteration; return the
+    masks and the init weights (empty without ``--init``)."""
     state = model.state_dict()
+    init = load_state_dict(args.init) if args.init else {}
     if args.init:
-        init = load_state_dict(args.init)
         problems = sorted(set(state) ^ set(init)) + [k for k in set(state) & set(init)
                                                        if state[k].shape != init[k].shape]
         if problems:
@@ -189,7 +193,7 @@ def check_inputs(model: nn.Module, args: argparse.Namespace) -> dict:
         raise ValueError("--start-iter resumes from rewind weights: give them with --init")
     if (args.rewind_iter is None) != (args.rewind_out is None):
         raise ValueError("--rewind-iter and --rewind-out go together")
-    return masks
+    return masks, init
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,9 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     train_set, val_set = image_folders(args.data, args.image_size)
     torch.manual_seed(args.seed)
     model = build_classifier(args.arch, args.width, len(train_set.classes))
-    masks = check_inputs(model, args)
-    if args.init:
-        model.load_state_dict(load_state_dict(args.init))
+    masks, init = check_inputs(model, args)
+    if init:
+        model.load_state_dict(init)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     print(f"{args.arch} width {args.width}: {len(train_set)} training images, {len(train_set.classes)} classes, "
           f"iterations {args.start_iter}..{args.iters}", flush=True)

@@ -44,7 +44,7 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
         cfg.visualizer["name"] = cfg.experiment_name
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.load_from = str(init) if init else None
-    if pretrained:  # detector-keyed backbone weights; their coverage is checked in check_inputs
+    if pretrained:  # the detector-keyed backbone weights prepare() maps and checks before training
         cfg.load_from = str(Path(work_dir) / "pretrained_backbone.pth")
     cfg.resume = False
     hooks = list(cfg.get("custom_hooks", []))
