@@ -420,4 +420,49 @@ def summary_runs(wildcards):
     )
 
 
+# The Snakemake report (`snakemake --report report.html`): every table and figure sits in a category
+# (the kind of result) and a subcategory (the paper item it reproduces); labels tell its files apart
+# and name the config they came from. Captions (workflow/report/) say how to read them.
+
+
+def paper_item(name):
+    """The `paper` entry of an experiment, ticket transfer, comparison or transfer."""
+    for section in ("experiments", "ticket_transfers", "comparisons", "transfers"):
+        if name in config.get(section, {}):
+            return config[section][name].get("paper") or "no paper item named"
+
+
+def result_category(name):
+    if name in config["experiments"]:
+        return "Direct pruning"
+    if name in config["ticket_transfers"]:
+        return f"ImageNet {config['ticket_transfers'][name]['mode']} transfer"
+    if name in config.get("comparisons", {}):
+        return "Comparisons"
+    return "Task transfer"
+
+
+def config_source():
+    """The config files this run read (relative to the working directory when inside it) and any
+    --config overrides."""
+    files = [Path(path).absolute() for path in workflow.configfiles]
+    shown = [str(f.relative_to(Path.cwd()) if f.is_relative_to(Path.cwd()) else f) for f in files]
+    overrides = [f"--config {key}={value}" for key, value in workflow.config_settings.config.items()]
+    return ", ".join(shown + overrides)
+
+
+def report_entry(path, wildcard, caption, file):
+    """`path` (with the wildcard naming its result) marked for the report, under the result's
+    category and paper item, labelled by result, file kind and config."""
+    return report(
+        path,
+        caption=caption,
+        category=lambda wildcards: result_category(getattr(wildcards, wildcard)),
+        subcategory=lambda wildcards: paper_item(getattr(wildcards, wildcard)),
+        labels=lambda wildcards: {
+            "result": getattr(wildcards, wildcard), "file": file, "config": config_source()
+        },
+    )
+
+
 check_config()

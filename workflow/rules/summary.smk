@@ -11,12 +11,14 @@ rule summarize_experiment:
             f"{d}/train.json" for _, _, d in table_runs(wildcards.experiment)
         ],
     output:
-        csv=f"{R}/tables/{{experiment}}.csv",
-        markdown=f"{R}/tables/{{experiment}}.md",
-        figure=report(
-            f"{R}/figures/{{experiment}}.png",
-            caption="../report/experiment.rst",
-            category="Figures",
+        csv=report_entry(
+            f"{R}/tables/{{experiment}}.csv", "experiment", "../report/experiment.rst", "table (CSV)"
+        ),
+        markdown=report_entry(
+            f"{R}/tables/{{experiment}}.md", "experiment", "../report/experiment.rst", "table (Markdown)"
+        ),
+        figure=report_entry(
+            f"{R}/figures/{{experiment}}.png", "experiment", "../report/experiment.rst", "figure"
         ),
     log:
         f"{R}/logs/summarize/{{experiment}}.log",
@@ -48,12 +50,14 @@ rule compare_experiments:
             for exp in config["comparisons"][wildcards.comparison]["experiments"]
         ],
     output:
-        csv=f"{R}/tables/{{comparison}}.csv",
-        markdown=f"{R}/tables/{{comparison}}.md",
-        figure=report(
-            f"{R}/figures/{{comparison}}.png",
-            caption="../report/comparison.rst",
-            category="Figures",
+        csv=report_entry(
+            f"{R}/tables/{{comparison}}.csv", "comparison", "../report/comparison.rst", "table (CSV)"
+        ),
+        markdown=report_entry(
+            f"{R}/tables/{{comparison}}.md", "comparison", "../report/comparison.rst", "table (Markdown)"
+        ),
+        figure=report_entry(
+            f"{R}/figures/{{comparison}}.png", "comparison", "../report/comparison.rst", "figure"
         ),
     log:
         f"{R}/logs/compare/{{comparison}}.log",

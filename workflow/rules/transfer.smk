@@ -79,8 +79,12 @@ rule summarize_transfer:
             f"{run}/train.json" for _, run in transfer_table_runs(wildcards.transfer)
         ],
     output:
-        csv=f"{R}/tables/{{transfer}}.csv",
-        markdown=f"{R}/tables/{{transfer}}.md",
+        csv=report_entry(
+            f"{R}/tables/{{transfer}}.csv", "transfer", "../report/transfer.rst", "table (CSV)"
+        ),
+        markdown=report_entry(
+            f"{R}/tables/{{transfer}}.md", "transfer", "../report/transfer.rst", "table (Markdown)"
+        ),
     log:
         f"{R}/logs/summarize_transfer/{{transfer}}.log",
     wildcard_constraints:
