@@ -11,13 +11,18 @@
   round's mask; ``MaskHook`` keeps pruned weights at zero, and the final weights are verified zero
   off-mask before they are written.
 
+A run that was killed resumes from the last checkpoint in its work dir if that checkpoint is of the
+same run (``lthsteps.resume``); its masks are applied again before the first step.
+
 Everything is checked before training starts: the config builds, the dataset files exist, the
 init weights and the mask fit the model. Outputs are written only when the run succeeded.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,12 +35,17 @@ from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
 from lthsteps.mm import bind_dataset, build_model, load_config
+from lthsteps.resume import OWN_CHECKPOINT, REWIND_FILE, checkpoint_iteration, resume_or_start, run_identity
+
+PRETRAINED_IN_WORK_DIR = "pretrained_backbone.pth"
 
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
                     mask: str | None = None, rewind_iter: int | None = None,
-                    rewind_out: str | None = None, start_iter: int = 0, pretrained: str | None = None) -> Config:
-    """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round."""
+                    rewind_out: str | None = None, start_iter: int = 0, pretrained: str | None = None,
+                    resume_from: Path | None = None) -> Config:
+    """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round, resumed from
+    the checkpoint ``resume_from`` if given."""
     cfg = bind_dataset(cfg, dataset)
     cfg.work_dir = str(work_dir)
     # Runners in one process need distinct names (MMEngine names them by timestamp otherwise).
@@ -45,14 +55,18 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.load_from = str(init) if init else None
     if pretrained:  # the detector-keyed backbone weights prepare() maps and checks before training
-        cfg.load_from = str(Path(work_dir) / "pretrained_backbone.pth")
-    cfg.resume = False
+        cfg.load_from = str(Path(work_dir) / PRETRAINED_IN_WORK_DIR)
+    # MMEngine's resume restores weights, optimizer, schedulers and the iteration (the loop skips
+    # the batches already seen), so a resumed round needs no LateResetHook.
+    cfg.resume = resume_from is not None
+    if resume_from is not None:
+        cfg.load_from = f"{OWN_CHECKPOINT}{resume_from}"
     hooks = list(cfg.get("custom_hooks", []))
     if mask:
         hooks.append(dict(type="MaskHook", mask_file=str(mask)))
     if rewind_iter is not None:
         hooks.append(dict(type="RewindCheckpointHook", iteration=rewind_iter, out_file=str(rewind_out)))
-    if start_iter:
+    if start_iter and resume_from is None:
         hooks.append(dict(type="LateResetHook", iteration=start_iter))
     cfg.custom_hooks = hooks
     return cfg
@@ -86,21 +100,34 @@ def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: i
     return state
 
 
-def prepare(args: argparse.Namespace) -> Config:
-    """The run's config, after every input has been checked (raises on bad input)."""
-    cfg = training_config(load_config(args.config, args.cfg_options), load_descriptor(args.dataset),
-                          seed=args.seed, work_dir=args.work_dir, init=args.init, mask=args.mask,
-                          rewind_iter=args.rewind_iter, rewind_out=args.rewind_out, start_iter=args.start_iter,
-                          pretrained=args.pretrained)
-    state = check_inputs(cfg, args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained)
-    if args.pretrained:  # raises BackboneMismatch before training if the weights do not fit
-        backbone = map_backbone(load_state_dict(args.pretrained), state)
-        save_state_dict(cfg.load_from, backbone.state)
+def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
+    """The run's config, after every input has been checked (raises on bad input), and the
+    checkpoint it resumes from (None: a fresh start)."""
+    model_cfg = load_config(args.config, args.cfg_options)
+    descriptor = load_descriptor(args.dataset)
+    rewind_file = Path(args.work_dir) / REWIND_FILE if args.rewind_out else None
+
+    def bound(resume_from: Path | None = None) -> Config:  # binding changes the config in place: bind a copy
+        return training_config(copy.deepcopy(model_cfg), descriptor, seed=args.seed, work_dir=args.work_dir,
+                               init=args.init, mask=args.mask, rewind_iter=args.rewind_iter, rewind_out=rewind_file,
+                               start_iter=args.start_iter, pretrained=args.pretrained, resume_from=resume_from)
+
+    state = check_inputs(bound(), args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained)
+    # Raises BackboneMismatch before training (and before the work dir is touched) if the weights do not fit.
+    backbone = map_backbone(load_state_dict(args.pretrained), state) if args.pretrained else None
+    identity = run_identity(model_cfg.to_dict(), {"dataset": args.dataset, "init": args.init, "mask": args.mask,
+                                                  "pretrained": args.pretrained},
+                            seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter)
+    resume_from = resume_or_start(args.work_dir, identity)
+    if resume_from is not None:
+        print(f"resuming from {resume_from}: this run was interrupted there", flush=True)
+    elif backbone is not None:
+        save_state_dict(Path(args.work_dir) / PRETRAINED_IN_WORK_DIR, backbone.state)
         print(f"pretrained backbone from {args.pretrained}: {backbone.counts}", flush=True)
-    return cfg
+    return bound(resume_from), resume_from
 
 
-def train(cfg: Config, args: argparse.Namespace) -> dict:
+def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None) -> dict:
     """Train, verify, write the weights and the report."""
     from mmengine.runner import Runner
 
@@ -112,7 +139,7 @@ def train(cfg: Config, args: argparse.Namespace) -> dict:
     state = {k: v.detach().cpu() for k, v in getattr(runner.model, "module", runner.model).state_dict().items()}
     report = {"iterations": runner.iter, "start_iter": args.start_iter, "train_seconds": round(seconds, 2),
               "seed": args.seed, "config": str(args.config), "init": args.init, "pretrained": args.pretrained,
-              "mask": args.mask}
+              "mask": args.mask, "resumed_from_iter": checkpoint_iteration(resume_from) if resume_from else None}
     masks, meta = load_masks(args.mask) if args.mask else ({}, None)
     bad = zeros_violations(state, masks)
     if bad:
@@ -123,6 +150,8 @@ def train(cfg: Config, args: argparse.Namespace) -> dict:
     if args.mask and zeros_violations(load_state_dict(args.out), masks):
         Path(args.out).unlink()
         raise RuntimeError(f"{args.out} is not zero off-mask after saving; removed it")
+    if args.rewind_out:
+        atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
     if args.report:
         atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
     return report
@@ -159,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        cfg = prepare(args)
+        cfg, resume_from = prepare(args)
     except (DatasetError, ValueError, FileNotFoundError) as err:  # BackboneMismatch is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
-    report = train(cfg, args)
+    report = train(cfg, args, resume_from)
     print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
     return 0
 
