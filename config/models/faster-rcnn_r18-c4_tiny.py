@@ -53,4 +53,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[960], gamma=0.1),
 ]
-default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters))
+# A checkpoint every quarter of training: a killed job resumes from the last one (lthsteps.resume).
+default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters // 4))
