@@ -6,17 +6,21 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
 from lthsteps.checkpoints import load_state_dict
+from lthsteps.gpu_hours import training_jobs
 from lthsteps.masks import load_masks, zeros_violations
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIGS = sorted(REPO.glob("config/*.yaml")) + sorted(REPO.glob("config/paper/*.yaml"))
+DETECTOR_TRAINING = ("train_dense", "train_round", "train_transfer", "train_imagenet_ticket")
 
 
 def snakemake(*args, check=True):
@@ -70,6 +74,14 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     imagenet_runs = sum(len(t["prune_percents"]) * len(t["seeds"]) for t in ticket_transfers)
     assert table.get("train_imagenet_ticket", 0) == table.get("map_imagenet_mask", 0) == imagenet_runs
     assert table["evaluate"] == len(models_seeds) + len({k[:4] for k in rounds}) + transfers + imagenet_runs
+    # lthsteps.gpu_hours estimates the same detector training jobs.
+    estimated = Counter(job.rule for job in training_jobs(config))
+    assert estimated == {rule: table[rule] for rule in DETECTOR_TRAINING if rule in table}
+    # `all` asks for every table and figure: one summary per experiment and ticket transfer, one per
+    # comparison and task transfer.
+    assert table["summarize_experiment"] == len(config["experiments"]) + len(config.get("ticket_transfers", {}))
+    assert table.get("compare_experiments", 0) == len(config.get("comparisons", {}))
+    assert table.get("summarize_transfer", 0) == len(config.get("transfers", {}))
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
     assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
@@ -153,10 +165,20 @@ def test_lint_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+TINY_RUN = ("--configfile", "config/tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory) -> Path:
+    """The tiny config run end to end once for the tests that read its outputs."""
+    results = tmp_path_factory.mktemp("tiny") / "results"
+    snakemake("--cores", "2", *TINY_RUN, "--config", f"results_dir={results}")
+    return results
+
+
 @pytest.mark.slow
-def test_tiny_config_end_to_end(tmp_path):
-    results = tmp_path / "results"
-    snakemake("--cores", "2", "--configfile", "config/tiny.yaml", "--config", f"results_dir={results}")
+def test_tiny_config_end_to_end(tiny_results):
+    results = tiny_results
     for exp in ("oneshot", "iterative", "mask_rcnn", "keypoint_rcnn"):
         assert (results / f"tables/{exp}.csv").is_file() and (results / f"figures/{exp}.png").is_file()
         assert "Network sparsity" in (results / f"tables/{exp}.md").read_text()
@@ -247,3 +269,38 @@ def test_tiny_config_end_to_end(tmp_path):
     assert "bbox mAP change" in comparison and "segm mAP change" not in comparison
     assert (results / "figures/faster_vs_mask.png").is_file()
     assert total > 0
+
+
+def _report_results(html: str, variable: str) -> dict:
+    """A JSON object the Snakemake report embeds in its page (`var results = {...};`)."""
+    return json.loads(re.search(rf"var {variable} = (\{{.*?\}});\n", html, re.S).group(1))
+
+
+@pytest.mark.slow
+def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    snakemake("--report", str(tmp_path / "report.zip"), *TINY_RUN, "--config", f"results_dir={tiny_results}")
+    with zipfile.ZipFile(tmp_path / "report.zip") as archive:
+        html = archive.read("report/report.html").decode()
+        stored = {Path(name).name for name in archive.namelist()}
+    results = {Path(path).name: entry for path, entry in _report_results(html, "results").items()}
+    # Every table and figure the workflow makes (all its summaries are targets of `all`), and only those.
+    expected = {f"{name}.{ext}" for section in ("experiments", "ticket_transfers", "comparisons")
+                for name in config[section] for ext in ("csv", "md", "png")}
+    expected |= {f"{name}.{ext}" for name in config["transfers"] for ext in ("csv", "md")}
+    assert set(results) == expected and expected <= stored
+    papers = {name: entry["paper"] for section in ("experiments", "ticket_transfers", "comparisons", "transfers")
+              for name, entry in config[section].items()}
+    kinds = {"csv": "table (CSV)", "md": "table (Markdown)", "png": "figure"}
+    source = f"config/tiny.yaml, --config results_dir={tiny_results}"
+    for file, entry in results.items():
+        name, ext = file.rsplit(".", 1)
+        assert entry["labels"] == {"result": name, "file": kinds[ext], "config": source}
+        caption = entry["caption"]
+        assert f"reproduces <strong>{papers[name]}</strong>" in caption, (file, caption)
+        assert "How to read it" in caption and "What the paper found" in caption and str(tiny_results) in caption
+    categories = _report_results(html, "categories")
+    assert set(categories) == {"Direct pruning", "ImageNet ticket transfer", "ImageNet mask transfer",
+                               "Comparisons", "Task transfer"}
+    assert set(categories["Direct pruning"]) == {"Fig 2a", "Fig 2d", "Fig 1"}
+    assert "System Message" not in html  # every caption is valid reStructuredText
