@@ -135,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     totals = []
     for config_file in args.configs:
-        table = estimate(config_file)
+        try:
+            table = estimate(config_file)
+        except (ValueError, FileNotFoundError) as err:
+            print(f"error: {config_file}: {err}", file=sys.stderr)
+            return 2
         totals.append(table[["jobs", "gpu_hours"]].sum())
         shown = table.to_markdown(index=False, floatfmt=("", "", ",", "", ".4f", "", ".1f"), intfmt=",")
         print(f"### {config_file}\n\n{shown}\n")

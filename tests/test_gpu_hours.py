@@ -61,6 +61,12 @@ def test_what_cannot_be_estimated_is_refused():
     check_estimable({"classifiers": {"r50": {"weights": "r50.pth"}}})
 
 
+def test_cli_error_is_one_line(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["config/tiny.yaml"]) == 2
+    assert capsys.readouterr().err.startswith("error: config/tiny.yaml: classifiers ['resnet18_w16'] train")
+
+
 def test_paper_configs_total(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["config/paper/voc_faster_rcnn_r18.yaml", "config/paper/coco_tasks.yaml"]) == 0
