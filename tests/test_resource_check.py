@@ -2,10 +2,17 @@
 (the same checks against a real SLURM are in test_slurm.py)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
 
 from lthsteps.resource_check import Request, check_requests, gres_gpus, limit_problems, parse_sinfo, slurm_problems
 
+REPO = Path(__file__).resolve().parents[1]
 SINFO_OUTPUT = "cpu*|(null)\ngpu|gpu:a100:4(S:0-1),shard:8\ngpu|gpu:a100:8(S:0-1)\nsmall|gpu:2\n"
 
 
@@ -48,3 +55,17 @@ def test_request_above_the_runs_gpu_limit_is_an_error_not_a_silent_cut():
     with pytest.raises(ValueError, match=r"rule train_dense asks for gpu=1 per job, but this run allows gpu=0"):
         check_requests({Request("train_dense", 1), Request("make_mask", 0)}, gpu_limit=0, on_slurm=False)
     check_requests({Request("train_dense", 2)}, gpu_limit=2, on_slurm=False)
+
+
+def test_workflow_stops_before_any_job_when_a_gpu_request_would_be_cut(tmp_path):
+    # profiles/default says this machine has no GPUs (gpu: 0); a config asking for one must not run without it.
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["resources"]["train"]["gpu"] = 1
+    config["results_dir"] = str(tmp_path / "results")
+    (tmp_path / "gpu.yaml").write_text(yaml.safe_dump(config))
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(tmp_path / "gpu.yaml")],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "rule train_dense asks for gpu=1 per job, but this run allows gpu=0" in proc.stdout + proc.stderr
+    assert "--resources gpu=N" in proc.stdout + proc.stderr and not (tmp_path / "results").exists()
