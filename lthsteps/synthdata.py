@@ -3,7 +3,7 @@
 No real dataset can be downloaded where this workflow runs, yet the paper's analyses need data with
 COCO's structure: AP per COCO area bucket (Fig. 4), AP of rare vs frequent categories (Fig. 5),
 instance masks, person keypoints (Fig. 1) and a classification set to find "ImageNet" tickets on
-(Tables 1-2). This module draws such a dataset deterministically from a seed:
+(Tables 1-2) and to pretrain the detectors' backbones. This module draws such a dataset deterministically from a seed:
 
 * ten categories, each a distinct shape *and* colour family, so that a tiny detector learns them in
   minutes; the thin ones (``pole``, ``rope``) are deliberately hard;
@@ -13,7 +13,10 @@ instance masks, person keypoints (Fig. 1) and a classification set to find "Imag
   occlusion between objects: masks and boxes describe only the pixels left visible;
 * a stick-figure ``person`` annotated with the 17 COCO keypoints, anatomically left/right
   consistent (every figure faces the viewer, so its left side is on the image's right) so that a
-  horizontal flip with a left/right swap stays correct.
+  horizontal flip with a left/right swap stays correct;
+* a classification set framed as ImageNet photos are: each image is a square crop around one object
+  of another generated scene (1.3-2x its size, so neighbours, clutter and occlusion stay in view),
+  labelled with its category and balanced over categories.
 
 Layout written by ``python -m lthsteps.synthdata --out DIR``::
 
@@ -21,7 +24,7 @@ Layout written by ``python -m lthsteps.synthdata --out DIR``::
     DIR/coco/annotations/instances_{train,val}.json
     DIR/VOCdevkit/VOC2007/{JPEGImages/<id>.jpg, Annotations/<id>.xml,
                            ImageSets/Main/{train,val,trainval,test}.txt}    (test == val)
-    DIR/classification/{train,val}/<category name>/<n:05d>.png             (one object per image)
+    DIR/classification/{train,val}/<category name>/<n:05d>.png   (object-centric crops of other scenes)
     DIR/dataset_stats.json
 
 Image ids are unique over both splits (train first), so the VOC folder can hold all images.
@@ -134,6 +137,7 @@ class SynthConfig:
     image_size: int = 160
     cls_train_per_class: int = 100
     cls_val_per_class: int = 25
+    cls_image_size: int = 64
 
     def __post_init__(self) -> None:
         counts = ("train_images", "val_images", "cls_train_per_class", "cls_val_per_class")
@@ -142,6 +146,8 @@ class SynthConfig:
                 raise ValueError(f"{name} must be a positive count, got {getattr(self, name)}")
         if self.image_size < 96:
             raise ValueError(f"image_size must be >= 96 px (objects need room), got {self.image_size}")
+        if not 16 <= self.cls_image_size <= self.image_size:
+            raise ValueError(f"cls_image_size must be 16..image_size ({self.image_size}) px, got {self.cls_image_size}")
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
 
@@ -708,30 +714,42 @@ def render_detection_image(
 
 
 # ----------------------------------------------------------------------------------------------
-# Classification images
+# Classification images: object-centric crops of generated scenes, as ImageNet photos are
 # ----------------------------------------------------------------------------------------------
 
+# Crop side / the object's longer box side: ImageNet-like framing, with context and neighbours.
+CROP_CONTEXT = (1.3, 2.0)
+# Centre offset, as a share of the crop side: the object sits near, not at, the centre. With the
+# context >= 1.3 the box's half side is <= 0.385 of the crop, so 0.385 + 0.1 < 0.5 keeps it whole.
+CROP_JITTER = 0.1
+MIN_CROP_SIDE = 24  # px in the scene: tiny objects keep some context
 
-def classification_target_area(rng: np.random.Generator, category_id: int, image_size: int) -> float:
-    """Moderate-large object: 10-40% of the image for filled shapes and persons; for the thin ones,
-    an area that makes them 45-90% of the image long at a typical 3 px width."""
-    if CATEGORIES[category_id - 1].kind == "thin":
-        return float(rng.uniform(0.45, 0.9) * image_size * 3)
-    return float(rng.uniform(0.1, 0.4) * image_size**2)
+
+def scene_for_classification(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, list[Instance]]:
+    """A detection-like scene whose categories are drawn uniformly (not long-tailed), so that every
+    class fills its quota at the same pace."""
+    count = int(rng.integers(MIN_OBJECTS, MAX_OBJECTS + 1))
+    category_ids = [int(i) for i in rng.integers(1, len(CATEGORIES) + 1, size=count)]
+    return render_detection_image(rng, _plan_image(rng, category_ids, area_ranges(image_size)), image_size)
 
 
-def render_classification_image(rng: np.random.Generator, category_id: int, image_size: int) -> np.ndarray:
-    """One object of the category, fully inside the image, on the detection images' background."""
-    image = render_background(rng, image_size)
-    area = classification_target_area(rng, category_id, image_size)
-    geometry = make_geometry(rng, category_id, area, MAX_EXTENT_FRACTION * image_size)
-    center = []
-    for half in geometry.half_extent:
-        slack = max(0.0, image_size / 2 - half)
-        center.append(image_size / 2 + float(rng.uniform(-slack, slack)))
-    parts, _ = rasterize(geometry, (center[0], center[1]), image_size)
-    _paint(image, geometry, parts)
-    return _finish(rng, image)
+def crop_window(rng: np.random.Generator, box: list[int], image_size: int) -> tuple[int, int, int]:
+    """``(x0, y0, side)`` of a square around the COCO box [x, y, w, h]: side 1.3-2x its longer side
+    (at least MIN_CROP_SIDE), centre jittered, shifted to lie inside the scene. Holds the whole box."""
+    x, y, w, h = box
+    side = max(max(w, h) * rng.uniform(*CROP_CONTEXT), MIN_CROP_SIDE)
+    cx, cy = np.array([x + w / 2, y + h / 2]) + rng.uniform(-CROP_JITTER, CROP_JITTER, size=2) * side
+    side = min(int(np.ceil(side)), image_size)
+    x0, y0 = (int(np.clip(round(c - side / 2), 0, image_size - side)) for c in (cx, cy))
+    return x0, y0, side
+
+
+def object_crop(rng: np.random.Generator, image: np.ndarray, instance: Instance, crop_size: int) -> np.ndarray:
+    """The instance framed by :func:`crop_window`, resized to ``crop_size``."""
+    x0, y0, side = crop_window(rng, mask_bbox(instance.mask), image.shape[0])
+    patch = image[y0 : y0 + side, x0 : x0 + side]
+    interpolation = cv2.INTER_AREA if side > crop_size else cv2.INTER_LINEAR
+    return cv2.resize(patch, (crop_size, crop_size), interpolation=interpolation)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -883,14 +901,22 @@ def write_detection_split(
 
 
 def write_classification_split(config: SynthConfig, split: str, root: Path) -> dict[str, int]:
-    """ImageFolder split, balanced over categories; returns images per category."""
+    """ImageFolder split, balanced over categories: crops of every instance that is not VOC-difficult
+    (tiny or mostly hidden) from fresh scenes, until each class has its quota."""
     per_class = config.cls_train_per_class if split == "train" else config.cls_val_per_class
     rng = _rng(config.seed, _CLASSIFICATION_STREAM, split)
+    counts = dict.fromkeys(range(1, len(CATEGORIES) + 1), 0)
     for c in CATEGORIES:
-        folder = root / "classification" / split / c.name
-        folder.mkdir(parents=True)
-        for n in range(per_class):
-            _write_image(folder / f"{n:05d}.png", render_classification_image(rng, c.id, config.image_size))
+        (root / "classification" / split / c.name).mkdir(parents=True)
+    while min(counts.values()) < per_class:
+        image, instances = scene_for_classification(rng, config.image_size)
+        for instance in instances:
+            cid = instance.category_id
+            if instance.difficult or counts[cid] >= per_class:
+                continue
+            crop = object_crop(rng, image, instance, config.cls_image_size)
+            _write_image(root / "classification" / split / CATEGORIES[cid - 1].name / f"{counts[cid]:05d}.png", crop)
+            counts[cid] += 1
     return {c.name: per_class for c in CATEGORIES}
 
 
@@ -982,6 +1008,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image-size", type=int, default=defaults.image_size)
     parser.add_argument("--cls-train-per-class", type=int, default=defaults.cls_train_per_class)
     parser.add_argument("--cls-val-per-class", type=int, default=defaults.cls_val_per_class)
+    parser.add_argument("--cls-image-size", type=int, default=defaults.cls_image_size,
+                        help="side of the classification crops in px")
     return parser
 
 
@@ -990,7 +1018,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = SynthConfig(args.seed, args.train_images, args.val_images, args.image_size,
-                             args.cls_train_per_class, args.cls_val_per_class)
+                             args.cls_train_per_class, args.cls_val_per_class, args.cls_image_size)
     except ValueError as err:
         parser.error(str(err))
     start = time.perf_counter()

@@ -255,7 +255,30 @@ def test_classification_layout(dataset):
         for name in sd.CATEGORY_NAMES:
             files = sorted(p.name for p in (folder / name).iterdir())
             assert files == [f"{n:05d}.png" for n in range(per_class)]
-        assert cv2.imread(str(folder / "ring" / "00000.png")).shape == (160, 160, 3)
+        assert cv2.imread(str(folder / "ring" / "00000.png")).shape == (SMALL.cls_image_size,) * 2 + (3,)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_crop_window_is_a_square_inside_the_scene_holding_the_whole_box(seed):
+    rng = np.random.default_rng(seed)
+    size = 160
+    w, h = (int(v) for v in rng.integers(2, 150, size=2))
+    x, y = int(rng.integers(0, size - w + 1)), int(rng.integers(0, size - h + 1))
+    x0, y0, side = sd.crop_window(rng, [x, y, w, h], size)
+    assert 0 <= x0 and 0 <= y0 and x0 + side <= size and y0 + side <= size
+    assert x0 <= x and y0 <= y and x + w <= x0 + side and y + h <= y0 + side
+    assert side >= min(size, sd.MIN_CROP_SIDE) and side >= min(size, 1.3 * max(w, h))
+
+
+def test_object_crop_is_the_resized_window_around_the_instance():
+    image, instances = sd.scene_for_classification(np.random.default_rng(0), 160)
+    assert instances and all(1 <= i.category_id <= len(sd.CATEGORIES) for i in instances)
+    for k, instance in enumerate(instances):
+        crop = sd.object_crop(np.random.default_rng(k), image, instance, 64)
+        x0, y0, side = sd.crop_window(np.random.default_rng(k), sd.mask_bbox(instance.mask), 160)
+        window = image[y0 : y0 + side, x0 : x0 + side]
+        interpolation = cv2.INTER_AREA if side > 64 else cv2.INTER_LINEAR
+        assert np.array_equal(crop, cv2.resize(window, (64, 64), interpolation=interpolation))
 
 
 def test_dataset_stats_match_annotations(dataset):
@@ -275,7 +298,8 @@ def test_dataset_stats_match_annotations(dataset):
 
 
 @pytest.mark.parametrize("field, value", [("train_images", 0), ("val_images", -1), ("cls_train_per_class", 0),
-                                          ("cls_val_per_class", 0), ("image_size", 95), ("seed", -1)])
+                                          ("cls_val_per_class", 0), ("image_size", 95), ("seed", -1),
+                                          ("cls_image_size", 15), ("cls_image_size", 161)])
 def test_bad_config_is_rejected(field, value):
     with pytest.raises(ValueError, match=field):
         sd.SynthConfig(**{field: value})
