@@ -33,8 +33,8 @@ from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
 from lthsteps.masks import apply_masks, check_masks_fit, load_masks, sparsity_report, zeros_violations
 
 ARCHS = {"resnet18": (resnet.BasicBlock, [2, 2, 2, 2]), "resnet50": (resnet.Bottleneck, [3, 4, 6, 3])}
-# MMDetection's data_preprocessor normalisation (RGB, 0..255 means/stds), so detectors initialised
-# from these weights see inputs on the same scale.
+# MMDetection's data_preprocessor normalisation (its RGB 0..255 means/stds divided by 255), so
+# detectors initialised from these weights see inputs on the same scale.
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
