@@ -6,10 +6,12 @@ that later rounds restart from (late resetting, Frankle et al. 2019, the paper's
 from __future__ import annotations
 
 import torch
+from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from lthsteps.checkpoints import save_state_dict
+from lthsteps.distributed import check_same_on_every_rank, mask_digest
 from lthsteps.masks import check_masks_fit, load_masks, zeros_violations
 
 
@@ -38,16 +40,19 @@ class MaskHook(Hook):
         model = _unwrap(runner.model)
         masks, meta = load_masks(self.mask_file)
         params = dict(model.named_parameters())
+        digests = check_same_on_every_rank(mask_digest(masks), f"mask {self.mask_file}")  # before any one-rank error
         check_masks_fit(masks, {name: p.detach() for name, p in params.items()})
         for name, keep in masks.items():
             param = params[name]
             pruned = (~keep).to(param.device)
             self._pruned[name] = pruned
-            self._handles.append(param.register_hook(lambda grad, pruned=pruned: grad.masked_fill(pruned, 0)))
+            if param.requires_grad:  # frozen ones (e.g. frozen_stages when fine-tuning) get no gradient
+                self._handles.append(param.register_hook(lambda grad, pruned=pruned: grad.masked_fill(pruned, 0)))
         self._zero_pruned(model)
         runner.logger.info(
             f"MaskHook: {sum(int(p.sum()) for p in self._pruned.values())} weights pruned in "
-            f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')})"
+            f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')}; sha256 {digests[0]}, "
+            f"the same on all {len(digests)} ranks)"
         )
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
@@ -91,6 +96,7 @@ class RewindCheckpointHook(Hook):
         if runner.iter == self.iteration:  # rewinding to the very end of training
             self._save(runner)
 
+    @master_only  # every rank holds the same weights; one writes them
     def _save(self, runner) -> None:
         save_state_dict(self.out_file, _unwrap(runner.model).state_dict())
         runner.logger.info(f"RewindCheckpointHook: saved weights at iteration {runner.iter} to {self.out_file}")

@@ -4,6 +4,10 @@
         --out weights.pth [--init rewind.pth --start-iter 60] [--mask mask.npz] \
         [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json]
 
+On several GPUs, ``torchrun --standalone --nproc_per_node N -m lthsteps.train --launcher pytorch ...``
+(``lthsteps.launch``; ``lthsteps.distributed`` says what changes: batch size, rank 0 writes, masks
+checked identical on every rank).
+
 * dense: no ``--mask``; with ``--rewind-iter`` the weights after that many iterations are saved
   as the rewind point that every pruning round restarts from (late resetting, paper §4.3);
 * a round: ``--init`` the rewind weights, ``--start-iter`` their iteration (the round resumes the
@@ -29,10 +33,14 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 
 from lthsteps.backbone import map_backbone
 from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
+from lthsteps.distributed import (check_same_on_every_rank, end_process_group, make_distributed, mask_digest,
+                                  nonzero_pattern, on_main_process, start_process_group, threads_per_rank,
+                                  world_size)
 from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
 from lthsteps.mm import bind_dataset, build_model, load_config
 from lthsteps.resume import OWN_CHECKPOINT, REWIND_FILE, checkpoint_iteration, resume_or_start, run_identity
@@ -118,13 +126,21 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     identity = run_identity(model_cfg.to_dict(), {"dataset": args.dataset, "init": args.init, "mask": args.mask,
                                                   "pretrained": args.pretrained},
                             seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter)
-    resume_from = resume_or_start(args.work_dir, identity)
-    if resume_from is not None:
-        print(f"resuming from {resume_from}: this run was interrupted there", flush=True)
-    elif backbone is not None:
-        save_state_dict(Path(args.work_dir) / PRETRAINED_IN_WORK_DIR, backbone.state)
-        print(f"pretrained backbone from {args.pretrained}: {backbone.counts}", flush=True)
-    return bound(resume_from), resume_from
+
+    def claim_work_dir() -> Path | None:  # writes the work dir: once, on rank 0 of a multi-GPU run
+        resume_from = resume_or_start(args.work_dir, identity)
+        if resume_from is not None:
+            print(f"resuming from {resume_from}: this run was interrupted there", flush=True)
+        elif backbone is not None:
+            save_state_dict(Path(args.work_dir) / PRETRAINED_IN_WORK_DIR, backbone.state)
+            print(f"pretrained backbone from {args.pretrained}: {backbone.counts}", flush=True)
+        return resume_from
+
+    resume_from = on_main_process(claim_work_dir)
+    cfg = bound(resume_from)
+    if args.launcher == "pytorch":
+        make_distributed(cfg)
+    return cfg, resume_from
 
 
 def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None) -> dict:
@@ -141,10 +157,17 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
               "seed": args.seed, "config": str(args.config), "init": args.init, "pretrained": args.pretrained,
               "mask": args.mask, "resumed_from_iter": checkpoint_iteration(resume_from) if resume_from else None}
     masks, meta = load_masks(args.mask) if args.mask else ({}, None)
+    ranks = {"world_size": world_size()}
+    if args.mask:  # compared first: a check below failing on one rank alone would leave the others waiting here
+        ranks["mask_sha256"] = check_same_on_every_rank(mask_digest(masks), f"mask {args.mask}")
+        ranks["nonzero_sha256"] = check_same_on_every_rank(
+            mask_digest(nonzero_pattern(state, list(masks))), f"zero pattern of the trained weights under {args.mask}")
     bad = zeros_violations(state, masks)
     if bad:
         raise RuntimeError(f"final weights are not zero where the mask {args.mask} is zero: {bad}")
-    report |= {"mask_meta": meta, "zeros_violations": bad, **sparsity_report(state, masks)}
+    report |= {"mask_meta": meta, "zeros_violations": bad, "ranks": ranks, **sparsity_report(state, masks)}
+    if not is_main_process():  # the other ranks hold the same weights; rank 0 writes them
+        return report
     save_state_dict(args.out, state)
     # Verify the file as written, not just the in-memory weights.
     if args.mask and zeros_violations(load_state_dict(args.out), masks):
@@ -173,7 +196,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rewind-iter", type=int, default=None, help="save weights after this many iterations")
     parser.add_argument("--rewind-out", default=None, help="where the rewind weights go")
     parser.add_argument("--report", default=None, help="JSON: iterations, time, sparsity report of the result")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (of the job: shared by its ranks)")
+    parser.add_argument("--launcher", choices=("none", "pytorch"), default="none",
+                        help="pytorch: one rank of a multi-GPU run under torchrun (lthsteps.launch)")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default=None,
                         help="override config keys, e.g. train_cfg.max_iters=10")
     args = parser.parse_args(argv)
@@ -186,15 +211,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
+    if args.launcher == "pytorch":
+        start_process_group()  # before prepare(): rank 0 claims the work dir while the others wait
     try:
-        cfg, resume_from = prepare(args)
-    except (DatasetError, ValueError, FileNotFoundError) as err:  # BackboneMismatch is a ValueError
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    report = train(cfg, args, resume_from)
-    print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
-    return 0
+        torch.set_num_threads(threads_per_rank(args.threads))
+        try:
+            cfg, resume_from = prepare(args)
+        except (DatasetError, ValueError, FileNotFoundError) as err:  # BackboneMismatch is a ValueError
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        report = train(cfg, args, resume_from)
+        print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
+        return 0
+    finally:
+        end_process_group()
 
 
 if __name__ == "__main__":

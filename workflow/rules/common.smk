@@ -341,13 +341,21 @@ def transfer_table_runs(transfer):
     return runs
 
 
+def train_shell(arguments):
+    """Shell command of a detector training rule: `lthsteps.train ARGUMENTS` as one process, or with
+    `resources.train.gpu` N > 1 (the rule's gpu resource) as N ranks under torchrun."""
+    from lthsteps.launch import train_command
+
+    return f"{train_command(arguments, res('train', 'gpu'))} > {{log}} 2>&1"
+
+
 # A lottery-ticket round or a transferred ticket: train `input.init` under `input.mask` from the
 # rewind iteration on (late resetting), verify zeros off-mask.
-TRAIN_TICKET = (
-    "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+TRAIN_TICKET = train_shell(
+    "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
     " --work-dir {params.work_dir} --init {input.init} --start-iter {params.start_iter} --mask {input.mask}"
     " --out {output.weights} --report {output.report} --threads {threads}"
-    " {params.options} > {log} 2>&1"
+    " {params.options}"
 )
 
 

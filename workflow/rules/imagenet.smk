@@ -145,9 +145,11 @@ rule train_imagenet_ticket:
         work_dir=lambda wildcards: f"{imagenet_ticket_dir(wildcards.transfer, wildcards.prune, wildcards.seed)}/work",
         options=lambda wildcards: cfg_options(wildcards.model),
     shell:
-        "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
-        " --work-dir {params.work_dir} --pretrained {input.pretrained} --mask {input.mask}"
-        " --out {output.weights} --report {output.report} --threads {threads} {params.options} > {log} 2>&1"
+        train_shell(
+            "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+            " --work-dir {params.work_dir} --pretrained {input.pretrained} --mask {input.mask}"
+            " --out {output.weights} --report {output.report} --threads {threads} {params.options}"
+        )
 
 
 rule import_ticket:

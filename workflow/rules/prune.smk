@@ -30,10 +30,12 @@ rule train_dense:
         pretrained=pretrained_arg,
         options=lambda wildcards: cfg_options(wildcards.model),
     shell:
-        "python -m lthsteps.train --config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
-        " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
-        " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
-        " {params.pretrained} {params.options} > {log} 2>&1"
+        train_shell(
+            "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
+            " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
+            " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
+            " {params.pretrained} {params.options}"
+        )
 
 
 rule make_mask:
