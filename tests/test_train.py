@@ -72,6 +72,25 @@ def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descripto
     assert report["network"]["sparsity"] == pytest.approx(pruned / report["network"]["params"])
 
 
+def test_masked_round_with_frozen_stages_keeps_frozen_pruned_weights_zero(dense_run, voc_descriptor, tmp_path):
+    """Fine-tuning settings (stem and layer1 frozen, BN statistics frozen) under a mask: the frozen
+    weights get no gradient hook but are zeroed once and stay so; the others train."""
+    dense = load_state_dict(dense_run / "weights.pth")
+    masks = magnitude_masks(prunable_weights(dense, ["backbone_base", "backbone_top"]), 0.5)
+    save_masks(tmp_path / "mask.npz", masks, {"sparsity": 0.5})
+    code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
+                 "--work-dir", str(tmp_path / "work"), "--init", str(dense_run / "rewind.pth"), "--start-iter", "2",
+                 "--mask", str(tmp_path / "mask.npz"), "--out", str(tmp_path / "weights.pth"),
+                 "--cfg-options", *_options(), "model.backbone.frozen_stages=1", "model.backbone.norm_eval=True"])
+    assert code == 0
+    trained, rewind = load_state_dict(tmp_path / "weights.pth"), load_state_dict(dense_run / "rewind.pth")
+    assert zeros_violations(trained, masks) == {}
+    frozen, free = "backbone.layer1.0.conv1.weight", "backbone.layer2.0.conv1.weight"
+    keep = masks[frozen]
+    assert torch.equal(trained[frozen][keep], rewind[frozen][keep]) and not (trained[frozen][~keep] != 0).any()
+    assert not torch.equal(trained[free][masks[free]], rewind[free][masks[free]])
+
+
 def test_pretrained_classifier_backbone_is_loaded(voc_descriptor, tmp_path):
     torch.manual_seed(1)
     classifier = build_classifier("resnet18", 16, num_classes=10).state_dict()
