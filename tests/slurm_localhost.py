@@ -65,28 +65,32 @@ class LocalSlurm:
         self.lock = open(LOCK, "w")  # noqa: SIM115 - held until stop()
         fcntl.flock(self.lock, fcntl.LOCK_EX)  # another test session's cluster: wait until it is stopped
         if SYSTEM_CONFIG.exists():
-            raise RuntimeError(f"{SYSTEM_CONFIG} exists: job steps would use that cluster's config instead of this "
-                               "test cluster's (the jobstep plugin drops SLURM_CONF); run the test on a machine without it")
+            raise RuntimeError(f"{SYSTEM_CONFIG} exists: job steps would use that cluster's config instead of "
+                               "this test cluster's (the jobstep plugin drops SLURM_CONF); run the test on a "
+                               "machine without it")
         self._write_config()
         if not self._munge_works():  # reuse a munged already serving the default socket
             MUNGE_SOCKET_DIR.mkdir(parents=True, exist_ok=True)
             key = self.root / "munge.key"
             key.write_bytes(os.urandom(128))
             key.chmod(0o600)
-            self._spawn("munged", "--foreground", "--force", f"--key-file={key}", f"--log-file={self.root / 'munged.log'}",
-                        f"--pid-file={self.root / 'munged.pid'}", f"--seed-file={self.root / 'munged.seed'}")
+            self._spawn("munged", "--foreground", "--force", f"--key-file={key}",
+                        f"--log-file={self.root / 'munged.log'}", f"--pid-file={self.root / 'munged.pid'}",
+                        f"--seed-file={self.root / 'munged.seed'}")
             self._wait(self._munge_works, "munged to answer")
         self._spawn("slurmctld", "-D")
         self._wait(lambda: self._run("sinfo").returncode == 0, "slurmctld to answer")
         slurmd_env = {k: v for k, v in self.env.items() if k != "SLURM_CONF"}  # configless: ask slurmctld
         self._spawn("slurmd", "-D", "--conf-server", f"{self.host}:{self.ctld_port}", env=slurmd_env)
-        self._wait(lambda: self._run("sinfo", "--noheader", "--format=%T").stdout.strip() == "idle", "the node to be idle")
+        self._wait(lambda: self._run("sinfo", "--noheader", "--format=%T").stdout.strip() == "idle",
+                   "the node to be idle")
 
     def stop(self) -> None:
         """Cancel every job, then end the daemons this object started, newest first."""
         if self.daemons and self.daemons[-1].poll() is None:
             self._run("scancel", "--user", pwd.getpwuid(os.getuid()).pw_name)
-            self._wait(lambda: not self._run("squeue", "--noheader").stdout.strip(), "cancelled jobs to end", fail=False)
+            self._wait(lambda: not self._run("squeue", "--noheader").stdout.strip(), "cancelled jobs to end",
+                       fail=False)
         for daemon in reversed(self.daemons):
             daemon.terminate()
             try:
@@ -161,5 +165,6 @@ class LocalSlurm:
                 if not fail:
                     return
                 logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(self.root.glob("*.log")))
-                raise RuntimeError(f"waiting for {what}: {'exited: ' + ', '.join(exited) if exited else 'timed out'}\n{logs}")
+                why = f"exited: {', '.join(exited)}" if exited else "timed out"
+                raise RuntimeError(f"waiting for {what}: {why}\n{logs}")
             time.sleep(0.2)

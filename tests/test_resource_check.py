@@ -17,7 +17,8 @@ SINFO_OUTPUT = "cpu*|(null)\ngpu|gpu:a100:4(S:0-1),shard:8\ngpu|gpu:a100:8(S:0-1
 
 
 @pytest.mark.parametrize(("gres", "gpus"), [
-    ("(null)", 0), ("gpu", 1), ("gpu:2", 2), ("gpu:a100:4(S:0-1),shard:8", 4), ("gpu:t4:1,gpu:v100:2", 3), ("shard:8", 0),
+    ("(null)", 0), ("gpu", 1), ("gpu:2", 2), ("gpu:a100:4(S:0-1),shard:8", 4), ("gpu:t4:1,gpu:v100:2", 3),
+    ("shard:8", 0),
 ])
 def test_gpus_are_read_from_every_gres_form(gres, gpus):
     assert gres_gpus(gres) == gpus
@@ -64,8 +65,8 @@ def test_workflow_stops_before_any_job_when_a_gpu_request_would_be_cut(tmp_path)
     config["results_dir"] = str(tmp_path / "results")
     (tmp_path / "gpu.yaml").write_text(yaml.safe_dump(config))
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(tmp_path / "gpu.yaml")],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile",
+                           str(tmp_path / "gpu.yaml")], cwd=REPO, env=env, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "rule train_dense asks for gpu=1 per job, but this run allows gpu=0" in proc.stdout + proc.stderr
     assert "--resources gpu=N" in proc.stdout + proc.stderr and not (tmp_path / "results").exists()

@@ -16,7 +16,8 @@ import pytest
 from conftest import TINY_CONFIG
 from lthsteps.checkpoints import load_state_dict, save_state_dict
 from lthsteps.masks import load_masks, magnitude_masks, prunable_weights, save_masks, zeros_violations
-from lthsteps.resume import RUN_FILE, choose_checkpoint, last_checkpoint, resume_or_start, run_identity
+from lthsteps.resume import (RUN_FILE, checkpoint_iteration, choose_checkpoint, last_checkpoint, resume_or_start,
+                             run_identity)
 
 pytest.importorskip("mmdet")
 
@@ -74,7 +75,8 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
                voc_descriptor["path"], "--seed", "0", "--work-dir", str(work), "--init", str(init),
                "--start-iter", "2", "--mask", str(mask), "--out", str(tmp_path / "weights.pth"),
                "--report", str(tmp_path / "train.json"), "--cfg-options", "train_cfg.max_iters=16",
-               "train_dataloader.batch_size=2", "default_hooks.logger.interval=1", "default_hooks.checkpoint.interval=4"]
+               "train_dataloader.batch_size=2", "default_hooks.logger.interval=1",
+               "default_hooks.checkpoint.interval=4"]
     # SIGKILL (what SLURM sends after its grace period) as soon as the first in-round checkpoint is complete.
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
@@ -82,7 +84,7 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
         time.sleep(0.05)
     os.kill(first.pid, signal.SIGKILL)
     assert first.wait() == -signal.SIGKILL, "training ended before it could be killed"
-    killed_at = int(last_checkpoint(work).stem.removeprefix("iter_"))
+    killed_at = checkpoint_iteration(last_checkpoint(work))
     assert 2 < killed_at < 16 and not (tmp_path / "weights.pth").exists()
 
     rerun = subprocess.run(command, capture_output=True, text=True)
@@ -93,4 +95,5 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
     assert report["resumed_from_iter"] == killed_at and report["iterations"] == 16
     masks, _ = load_masks(mask)
     assert zeros_violations(load_state_dict(tmp_path / "weights.pth"), masks) == {}
-    assert report["zeros_violations"] == {} and report["network"]["pruned"] == sum(int((~m).sum()) for m in masks.values())
+    assert report["zeros_violations"] == {}
+    assert report["network"]["pruned"] == sum(int((~m).sum()) for m in masks.values())

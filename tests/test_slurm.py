@@ -24,7 +24,7 @@ import yaml
 
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.masks import load_masks
-from lthsteps.resume import last_checkpoint
+from lthsteps.resume import checkpoint_iteration, last_checkpoint
 from slurm_localhost import FAKE_GPUS, LocalSlurm, missing_binaries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,7 +140,7 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
     subprocess.run(["scancel", job], env=slurm.env, check=True)
     output = first.communicate(timeout=300)[0]
     assert first.returncode != 0 and "CANCELLED" in output, output[-3000:]
-    killed_at = int(last_checkpoint(run / "work").stem.removeprefix("iter_"))
+    killed_at = checkpoint_iteration(last_checkpoint(run / "work"))
     assert killed_at < 40 and not (run / "weights.pth").exists() and not (run / "rewind.pth").exists()
 
     rerun = on_slurm(slurm, f"{run}/weights.pth", "--configfile", str(config))
@@ -150,15 +150,17 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
     log = (tmp_path / "results/logs/train_dense/faster_rcnn_r18_c4_seed0.log").read_text()
     assert re.search(rf"resumed epoch: 0, iter: {killed_at}\b", log)
     # The rewind point (iteration 2) was saved before the cancel and survived Snakemake's cleanup.
-    assert load_state_dict(run / "rewind.pth").keys() == load_state_dict(run / "weights.pth").keys()
+    rewind, final = load_state_dict(run / "rewind.pth"), load_state_dict(run / "weights.pth")
+    assert rewind.keys() == final.keys()
+    assert not torch.equal(rewind["backbone.conv1.weight"], final["backbone.conv1.weight"])
 
 
 @pytest.mark.parametrize(("change", "args", "message"), [
     (lambda config: None, ["--default-resources", "slurm_partition=gpu-long"],
      "slurm_partition 'gpu-long' of rule train_dense does not exist on this cluster (sinfo lists debug)"),
     (lambda config: config["resources"]["train"].update(gpu=FAKE_GPUS + 1), [],
-     f"rule train_dense asks for gpu={FAKE_GPUS + 1} per job, but the nodes of partition 'debug' have at most "
-     f"{FAKE_GPUS} GPUs each"),
+     (f"rule train_dense asks for gpu={FAKE_GPUS + 1} per job, but the nodes of partition 'debug' have at most "
+      f"{FAKE_GPUS} GPUs each")),
 ])
 def test_impossible_request_stops_the_run_before_any_job(slurm, tmp_path, change, args, message):
     config = tiny_config(tmp_path, "results", change)
