@@ -71,6 +71,6 @@ def test_paper_configs_total(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["config/paper/voc_faster_rcnn_r18.yaml", "config/paper/coco_tasks.yaml"]) == 0
     out = capsys.readouterr().out
-    assert "50 training jobs, 92 V100 GPU-hours" in out  # VOC: 5 dense runs, 45 rounds
+    assert "65 training jobs, 121 V100 GPU-hours" in out  # VOC: 5 dense runs, 45 rounds, 15 ImageNet
     assert "50 training jobs, 2,688 V100 GPU-hours" in out  # COCO: 4 dense, 20 rounds, 2 transfers, 24 ImageNet
-    assert "All configs: 100 training jobs, 2,780 V100 GPU-hours" in out
+    assert "All configs: 115 training jobs, 2,809 V100 GPU-hours" in out
