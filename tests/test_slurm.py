@@ -152,7 +152,7 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
     # The rewind point (iteration 2) was saved before the cancel and survived Snakemake's cleanup.
     rewind, final = load_state_dict(run / "rewind.pth"), load_state_dict(run / "weights.pth")
     assert rewind.keys() == final.keys()
-    assert not torch.equal(rewind["backbone.conv1.weight"], final["backbone.conv1.weight"])
+    assert not torch.equal(rewind["rpn_head.rpn_conv.weight"], final["rpn_head.rpn_conv.weight"])
 
 
 @pytest.mark.parametrize(("change", "args", "message"), [
