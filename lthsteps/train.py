@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         report = train(cfg, args, resume_from)
-        print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
+        if is_main_process():  # one summary line per job, not one per rank
+            print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
         return 0
     finally:
         end_process_group()
