@@ -42,7 +42,7 @@ from lthsteps.checkpoints import atomic_write, load_state_dict
 
 GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head", "mask_head", "keypoint_head", "other")
 KINDS = ("conv", "linear")
-SCOPES = ("global", "layerwise")
+SCOPES = ("global", "groupwise", "layerwise")
 BUFFER_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 FORMAT = "lthsteps.masks"
 VERSION = 1
@@ -81,8 +81,10 @@ def magnitude_masks(
     """Masks keeping the largest ``|w|`` so that ``weights`` reach exactly ``sparsity``.
 
     ``scope="global"`` prunes ``round(sparsity * total numel)`` weights ranked across all
-    tensors (small-magnitude layers lose more); ``"layerwise"`` prunes ``round(sparsity *
-    numel)`` of every tensor. Weights pruned in ``previous`` stay pruned whatever their value
+    tensors (small-magnitude layers lose more); ``"groupwise"`` ranks globally within each module
+    group (:func:`group_of`: the backbone stages, the box head, ...) and prunes ``round(sparsity *
+    group numel)`` of each, so one group's init scale cannot starve another; ``"layerwise"``
+    prunes ``round(sparsity * numel)`` of every tensor. Weights pruned in ``previous`` stay pruned whatever their value
     (IMP masks only grow) and count towards the target. Ties are broken by flat index (earlier
     pruned first), so counts are exact even when many magnitudes are equal. Magnitudes are
     compared in fp32; the masks are returned on CPU.
@@ -103,8 +105,20 @@ def magnitude_masks(
             name: _keep_largest(score, round(sparsity * score.numel()), name).reshape(weights[name].shape)
             for name, score in scores.items()
         }
+    if scope == "groupwise":
+        masks: dict[str, Tensor] = {}
+        for group, names in group_params(scores).items():
+            if names:
+                masks |= _rank_together({n: scores[n] for n in names}, weights, sparsity, f"group {group}")
+        return {name: masks[name] for name in scores}
+    return _rank_together(scores, weights, sparsity, "the selected weights")
+
+
+def _rank_together(scores: Mapping[str, Tensor], weights: Mapping[str, Tensor], sparsity: float,
+                   what: str) -> dict[str, Tensor]:
+    """Masks pruning ``round(sparsity * n)`` of the ``n`` weights of ``scores``, ranked as one pool."""
     flat = torch.cat(list(scores.values()))
-    keep = _keep_largest(flat, round(sparsity * flat.numel()), "the selected weights")
+    keep = _keep_largest(flat, round(sparsity * flat.numel()), what)
     parts = keep.split([score.numel() for score in scores.values()])
     return {name: part.reshape(weights[name].shape) for name, part in zip(scores, parts, strict=True)}
 
@@ -484,7 +498,8 @@ def _parser() -> argparse.ArgumentParser:
     prune = sub.add_parser("prune", help="magnitude-prune the weights of a checkpoint into a mask file")
     prune.add_argument("--weights", required=True, help="checkpoint to rank the weights of")
     prune.add_argument("--sparsity", required=True, type=float, help="target sparsity, in [0, 1)")
-    prune.add_argument("--scope", choices=SCOPES, default="global")
+    prune.add_argument("--scope", choices=SCOPES, default="global",
+                       help="one magnitude ranking over all weights, one per module group, or one per tensor")
     prune.add_argument("--groups", required=True, type=_csv, help=f"comma-separated, from {','.join(GROUPS)}")
     prune.add_argument("--kinds", type=_csv, default=list(KINDS), help="comma-separated, from conv,linear")
     prune.add_argument("--exclude", action="append", default=[], metavar="REGEX",

@@ -14,6 +14,7 @@ import fcntl
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -27,6 +28,7 @@ SYSTEM_CONFIG = Path("/etc/slurm/slurm.conf")  # clients prefer it to PUBLISHED_
 MUNGE_SOCKET_DIR = Path("/run/munge")
 LOCK = Path("/tmp/lthsteps-localhost-slurm.lock")
 FAKE_GPUS = 2
+CLUSTER_NAME = "lthtest"
 
 
 def missing_binaries() -> list[str]:
@@ -47,6 +49,19 @@ def _memory_mb() -> int:
     kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                if line.startswith("MemTotal:"))
     return kib // 1024 * 8 // 10  # below the real size, or slurmd reports the node invalid
+
+
+def _kill_leftover_job_processes() -> None:
+    """Kill what a cancelled job step left behind: with proctrack/linuxproc, a process whose parent
+    died is re-parented to init and no longer tracked (seen: a `snakemake --mode remote` waiting
+    for files after the test had ended). They are recognised by this cluster's name, which srun
+    puts into every job step's environment."""
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"SLURM_CLUSTER_NAME={CLUSTER_NAME}".encode() in environ.read_bytes().split(b"\0"):
+                os.kill(int(environ.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):  # gone meanwhile, or not ours to read
+            continue
 
 
 class LocalSlurm:
@@ -98,6 +113,7 @@ class LocalSlurm:
             except subprocess.TimeoutExpired:
                 daemon.kill()
                 daemon.wait()
+        _kill_leftover_job_processes()
         if PUBLISHED_CONFIG.is_symlink() and str(self.root) in os.readlink(PUBLISHED_CONFIG):
             PUBLISHED_CONFIG.unlink()
         if self.lock is not None:
@@ -116,7 +132,7 @@ class LocalSlurm:
             gpu.touch()
         (self.root / "gres.conf").write_text(f"NodeName={self.host} Name=gpu File={self.root}/gpu[0-{FAKE_GPUS - 1}]\n")
         self.conf.write_text("\n".join([
-            "ClusterName=lthtest",
+            f"ClusterName={CLUSTER_NAME}",
             f"SlurmctldHost={self.host}",
             f"SlurmctldPort={self.ctld_port}",
             f"SlurmdPort={_free_port()}",

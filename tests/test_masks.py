@@ -133,6 +133,46 @@ def test_global_prunes_small_magnitude_layer_more_than_layerwise():
     assert int((~layer["small.weight"]).sum()) == 200
 
 
+def two_group_weights() -> dict[str, torch.Tensor]:
+    """Backbone convs (one small-scale stem, one unit-scale layer) and a box-head FC 100x larger."""
+    return {
+        "backbone.conv1.weight": randn(4, 3, 3, 3, seed=1, scale=0.01),  # 108
+        "backbone.layer3.0.conv1.weight": randn(6, 4, 3, 3, seed=2),  # 216
+        "roi_head.bbox_head.shared_fcs.0.weight": randn(20, 30, seed=3, scale=100.0),  # 600
+    }
+
+
+def test_groupwise_prunes_exact_count_per_group_ranked_within_it():
+    weights = two_group_weights()
+    masks = magnitude_masks(weights, 0.5, scope="groupwise")
+    stem, layer3, fc = (masks[n] for n in weights)
+    assert int((~stem).sum()) + int((~layer3).sum()) == round(0.5 * 324)  # backbone_base: 162
+    assert int((~fc).sum()) == 300  # box_head: its own half, whatever the backbone's scale
+    assert not stem.any()  # within the backbone group the small stem goes first (global ranking)
+    for names in (["backbone.conv1.weight", "backbone.layer3.0.conv1.weight"], ["roi_head.bbox_head.shared_fcs.0.weight"]):
+        kept = torch.cat([weights[n][masks[n]].abs() for n in names])
+        pruned = torch.cat([weights[n][~masks[n]].abs() for n in names])
+        assert pruned.max() <= kept.min()
+    # Global ranking over both groups empties the backbone first: the imbalance groupwise avoids.
+    glob = magnitude_masks(weights, 0.5, scope="global")
+    assert not glob["backbone.layer3.0.conv1.weight"].any()
+    assert int((~glob["roi_head.bbox_head.shared_fcs.0.weight"]).sum()) == 462 - 324
+
+
+def test_groupwise_rounds_are_nested_and_exact_per_group():
+    weights = two_group_weights()
+    masks = None
+    for i, sparsity in enumerate(iterative_sparsities(0.9, 3)):
+        trained = {n: randn(*w.shape, seed=10 * i + j) for j, (n, w) in enumerate(weights.items())}
+        new = magnitude_masks(trained, sparsity, scope="groupwise", previous=masks)
+        if masks is not None:
+            assert all(not (new[n] & ~masks[n]).any() for n in weights)
+        masks = new
+        fc = masks["roi_head.bbox_head.shared_fcs.0.weight"]
+        assert int((~fc).sum()) == round(sparsity * 600)
+        assert n_pruned(masks) - int((~fc).sum()) == round(sparsity * 324)
+
+
 @pytest.mark.parametrize("scope", ["global", "layerwise"])
 def test_previous_pruned_stay_pruned_even_if_large(scope):
     weights = odd_weights()
@@ -213,7 +253,7 @@ def test_rounds_must_be_positive_int(rounds):
 
 
 def test_unknown_scope():
-    with pytest.raises(ValueError, match="unknown pruning scope 'local': use one of global, layerwise"):
+    with pytest.raises(ValueError, match="unknown pruning scope 'local': use one of global, groupwise, layerwise"):
         magnitude_masks(odd_weights(), 0.5, scope="local")
 
 
