@@ -91,7 +91,7 @@ def figure(result: pd.DataFrame, title: str, path: Path) -> None:
 
     sns.set_theme(style="whitegrid")
     metrics = [c for c in result.columns if c not in ("experiment", "prune_percent", "network_sparsity")]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.3), squeeze=False)
     tickets = result[result.prune_percent > 0]
     baseline = result[result.prune_percent == 0].iloc[0]
     for metric, ax in zip(metrics, axes.flat):
@@ -100,9 +100,13 @@ def figure(result: pd.DataFrame, title: str, path: Path) -> None:
         ax.axhline(0 if change else baseline[metric], color="k", ls="--", lw=1,
                    label=None if change else f"dense ({baseline['experiment']})")
         ax.set(xlabel="network sparsity (%)", ylabel=f"{metric} vs dense (points)" if change else metric)
-        ax.legend(fontsize="small")
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    # One legend below the panels: inside them it hid the points of the sparsest tickets.
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small", frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
 
