@@ -84,8 +84,8 @@ def magnitude_masks(
     tensors (small-magnitude layers lose more); ``"groupwise"`` ranks globally within each module
     group (:func:`group_of`: the backbone stages, the box head, ...) and prunes ``round(sparsity *
     group numel)`` of each, so one group's init scale cannot starve another; ``"layerwise"``
-    prunes ``round(sparsity * numel)`` of every tensor. Weights pruned in ``previous`` stay pruned whatever their value
-    (IMP masks only grow) and count towards the target. Ties are broken by flat index (earlier
+    prunes ``round(sparsity * numel)`` of every tensor. Weights pruned in ``previous`` stay pruned
+    whatever their value (IMP masks only grow) and count towards the target. Ties are broken by flat index (earlier
     pruned first), so counts are exact even when many magnitudes are equal. Magnitudes are
     compared in fp32; the masks are returned on CPU.
     """
