@@ -75,8 +75,13 @@ def build_classifier(arch: str, width: int, num_classes: int) -> resnet.ResNet:
     return NarrowResNet(*ARCHS[arch], width=width, num_classes=num_classes)
 
 
-def image_folders(root: Path, image_size: int) -> tuple[datasets.ImageFolder, datasets.ImageFolder]:
-    """Train (random crop + flip) and val (resize) ImageFolders under ``root``; raises if missing."""
+def image_folders(root: Path, image_size: int, cache_images: bool = False) -> tuple[datasets.ImageFolder,
+                                                                                  datasets.ImageFolder]:
+    """Train (random crop + flip) and val (resize) ImageFolders under ``root``; raises if missing.
+
+    ``cache_images`` decodes every training image once, up front, and keeps it in memory: the same
+    images reach the same transforms (the same results), without decoding them again every epoch.
+    """
     for split in ("train", "val"):
         if not (root / split).is_dir():
             raise FileNotFoundError(f"{root / split} does not exist: the classification data must hold "
@@ -88,6 +93,9 @@ def image_folders(root: Path, image_size: int) -> tuple[datasets.ImageFolder, da
     val = transforms.Compose([transforms.Resize(image_size), transforms.CenterCrop(image_size),
                               transforms.ToTensor(), normalize])
     train_set, val_set = datasets.ImageFolder(root / "train", train), datasets.ImageFolder(root / "val", val)
+    if cache_images:
+        decoded = {path: train_set.loader(path) for path, _ in train_set.samples}
+        train_set.loader = decoded.__getitem__
     if train_set.classes != val_set.classes:
         raise ValueError(f"{root}: train and val have different classes ({train_set.classes} vs {val_set.classes})")
     return train_set, val_set
@@ -199,7 +207,7 @@ def check_inputs(model: nn.Module, args: argparse.Namespace) -> tuple[dict, dict
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    train_set, val_set = image_folders(args.data, args.image_size)
+    train_set, val_set = image_folders(args.data, args.image_size, args.cache_images)
     torch.manual_seed(args.seed)
     model = build_classifier(args.arch, args.width, len(train_set.classes))
     masks, init = check_inputs(model, args)
@@ -242,6 +250,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.1, help="peak learning rate (cosine schedule)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-images", action="store_true",
+                        help="keep decoded training images in memory (small sets: same results, less time)")
     parser.add_argument("--out", required=True, type=Path, help="final weights (torchvision state dict)")
     parser.add_argument("--report", required=True, type=Path, help="JSON: accuracy, time, sparsity")
     parser.add_argument("--init", type=Path, help="initial weights (a round: the rewind weights)")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lthsteps.checkpoints import load_state_dict
-from lthsteps.classifier import batches, build_classifier, learning_rate, main
+from lthsteps.classifier import batches, build_classifier, image_folders, learning_rate, main
 from lthsteps.masks import magnitude_masks, prunable_weights, save_masks, zeros_violations
 
 
@@ -27,6 +27,25 @@ def test_batches_resume_where_the_dense_run_was():
     assert [next(resumed)[1].tolist() for _ in range(3)] == seen[4:]
     assert sorted(sum(seen[:3], [])) != list(range(10))  # drop_last: 9 of 10 per epoch
     assert seen[:3] != seen[3:6]  # each epoch reshuffled
+
+
+def test_cached_images_give_the_same_batches(synthetic_root):
+    plain, _ = image_folders(synthetic_root / "classification", 32)
+    cached, _ = image_folders(synthetic_root / "classification", 32, cache_images=True)
+    assert len(cached.loader.__self__) == len(plain)  # every training image decoded once, up front
+
+    def first_batch(dataset):  # random crops and flips: the same draws for both
+        torch.manual_seed(0)
+        return next(batches(dataset, 4, seed=0, start_iter=0))
+
+    (plain_images, plain_labels), (cached_images, cached_labels) = first_batch(plain), first_batch(cached)
+    assert torch.equal(plain_images, cached_images) and torch.equal(plain_labels, cached_labels)
+
+
+def test_cached_images_give_the_same_weights(dense, synthetic_root, tmp_path):
+    assert main(_args(synthetic_root, tmp_path, "--cache-images")) == 0
+    cached, plain = load_state_dict(tmp_path / "weights.pth"), load_state_dict(dense / "weights.pth")
+    assert all(torch.equal(cached[k], plain[k]) for k in plain)
 
 
 def _args(synthetic_root, out, *extra):
