@@ -3,6 +3,10 @@
     python -m lthsteps.evaluate --config CFG --dataset dataset.json --weights weights.pth \
         --metrics metrics.json --detections detections/
 
+The workflow's training jobs evaluate the weights they have just trained in their own process
+(``lthsteps.train --metrics --detections`` calls ``evaluate`` below: the same metrics, without a
+second job's start-up); this command evaluates any weights file on its own.
+
 Evaluates every task the model has (bbox; segm with a mask head; keypoints with a keypoint head).
 Writes the raw results in COCO results format, what later analyses and TIDE read —
 ``detections/bbox.json`` (``[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}]``), and
@@ -111,6 +115,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def evaluate(cfg, descriptor: dict, weights: dict[str, torch.Tensor], weights_name: str, metrics_file: Path,
+             detections_dir: Path) -> dict:
+    """Detect with ``weights`` on the val split of ``cfg`` (bound to ``descriptor``), write the metrics
+    and the raw results; return the one-line summary. ``lthsteps.train --metrics`` calls this on the
+    weights it has just trained, in its own process, so both give the same metrics."""
+    with tempfile.TemporaryDirectory() as work_dir:
+        results = detect(cfg, weights, work_dir)
+    gt = json.loads(Path(descriptor["splits"]["val"]["ann_file"]).read_text())
+    metrics = {"weights": weights_name, "dataset": descriptor["name"]}
+    classes = cfg.test_dataloader.dataset.metainfo["classes"]  # what the model was trained on
+    metrics |= {task: coco_metrics(gt, results[task], task, classes) if task in results else None
+                for task in IOU_TYPES}
+    voc_mode = descriptor.get("voc_ap_mode")
+    metrics["voc"] = voc_metrics(gt, results["bbox"], voc_mode) if voc_mode else None
+    write_results(detections_dir, results)
+    atomic_write(metrics_file, lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
+    summary = {f"{task}_{k}": metrics[task][k] for task in results for k in ("mAP", "AP50")}
+    if metrics["voc"]:
+        summary["voc_mAP"] = metrics["voc"]["mAP"]
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -122,21 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as work_dir:
-        results = detect(cfg, weights, work_dir)
-    gt = json.loads(Path(descriptor["splits"]["val"]["ann_file"]).read_text())
-    metrics = {"weights": str(args.weights), "dataset": descriptor["name"]}
-    classes = cfg.test_dataloader.dataset.metainfo["classes"]  # what the model was trained on
-    metrics |= {task: coco_metrics(gt, results[task], task, classes) if task in results else None
-                for task in IOU_TYPES}
-    voc_mode = descriptor.get("voc_ap_mode")
-    metrics["voc"] = voc_metrics(gt, results["bbox"], voc_mode) if voc_mode else None
-    write_results(args.detections, results)
-    atomic_write(args.metrics, lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
-    summary = {f"{task}_{k}": metrics[task][k] for task in results for k in ("mAP", "AP50")}
-    if metrics["voc"]:
-        summary["voc_mAP"] = metrics["voc"]["mAP"]
-    print(json.dumps(summary))
+    print(json.dumps(evaluate(cfg, descriptor, weights, str(args.weights), args.metrics, args.detections)))
     return 0
 
 

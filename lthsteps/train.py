@@ -2,7 +2,8 @@
 
     python -m lthsteps.train --config CFG --dataset dataset.json --seed 0 --work-dir DIR \
         --out weights.pth [--init rewind.pth --start-iter 60] [--mask mask.npz] \
-        [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json]
+        [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json] \
+        [--metrics metrics.json --detections detections/]
 
 On several GPUs, ``torchrun --standalone --nproc_per_node N -m lthsteps.train --launcher pytorch ...``
 (``lthsteps.launch``; ``lthsteps.distributed`` says what changes: batch size, rank 0 writes, masks
@@ -14,6 +15,11 @@ checked identical on every rank).
   dense run's schedule and data order there and trains the remaining iterations), ``--mask`` the
   round's mask; ``MaskHook`` keeps pruned weights at zero, and the final weights are verified zero
   off-mask before they are written.
+
+With ``--metrics`` and ``--detections`` the trained weights are then evaluated in the same process,
+exactly as ``python -m lthsteps.evaluate`` evaluates the written weights file (same function, same
+metrics): a job of its own would pay the process start-up, imports and model build once more. On
+several GPUs, rank 0 evaluates alone after the ranks have finished training.
 
 A run that was killed resumes from the last checkpoint in its work dir if that checkpoint is of the
 same run (``lthsteps.resume``); its masks are applied again before the first step.
@@ -143,8 +149,8 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     return cfg, resume_from
 
 
-def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None) -> dict:
-    """Train, verify, write the weights and the report."""
+def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None) -> tuple[dict, dict]:
+    """Train, verify, write the weights and the report; return the report and the trained weights."""
     from mmengine.runner import Runner
 
     start = time.perf_counter()
@@ -167,7 +173,7 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
         raise RuntimeError(f"final weights are not zero where the mask {args.mask} is zero: {bad}")
     report |= {"mask_meta": meta, "zeros_violations": bad, "ranks": ranks, **sparsity_report(state, masks)}
     if not is_main_process():  # the other ranks hold the same weights; rank 0 writes them
-        return report
+        return report, state
     save_state_dict(args.out, state)
     # Verify the file as written, not just the in-memory weights.
     if args.mask and zeros_violations(load_state_dict(args.out), masks):
@@ -177,7 +183,7 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
         atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
     if args.report:
         atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
-    return report
+    return report, state
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -196,6 +202,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rewind-iter", type=int, default=None, help="save weights after this many iterations")
     parser.add_argument("--rewind-out", default=None, help="where the rewind weights go")
     parser.add_argument("--report", default=None, help="JSON: iterations, time, sparsity report of the result")
+    parser.add_argument("--metrics", type=Path, default=None,
+                        help="evaluate the trained weights on the val split: metrics JSON (lthsteps.evaluate)")
+    parser.add_argument("--detections", type=Path, default=None,
+                        help="with --metrics: folder for the raw results (bbox.json, segm.json, keypoints.json)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (of the job: shared by its ranks)")
     parser.add_argument("--launcher", choices=("none", "pytorch"), default="none",
                         help="pytorch: one rank of a multi-GPU run under torchrun (lthsteps.launch)")
@@ -204,9 +214,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if (args.rewind_iter is None) != (args.rewind_out is None):
         parser.error("--rewind-iter and --rewind-out go together")
+    if (args.metrics is None) != (args.detections is None):
+        parser.error("--metrics and --detections go together")
     if not args.config.is_file():
         parser.error(f"config {args.config} does not exist")
     return args
+
+
+def evaluate_trained(args: argparse.Namespace, weights: dict[str, torch.Tensor]) -> dict:
+    """``lthsteps.evaluate`` on the weights just trained (and written to ``args.out``), in this process."""
+    from lthsteps.evaluate import evaluate
+
+    torch.set_num_threads(args.threads)  # the job's threads, all of them: the other ranks have ended
+    descriptor = load_descriptor(args.dataset)
+    cfg = bind_dataset(load_config(args.config, args.cfg_options), descriptor)
+    return evaluate(cfg, descriptor, weights, str(args.out), args.metrics, args.detections)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,12 +242,19 @@ def main(argv: list[str] | None = None) -> int:
         except (DatasetError, ValueError, FileNotFoundError) as err:  # BackboneMismatch is a ValueError
             print(f"error: {err}", file=sys.stderr)
             return 2
-        report = train(cfg, args, resume_from)
-        if is_main_process():  # one summary line per job, not one per rank
-            print(json.dumps({k: report[k] for k in ("iterations", "train_seconds")}))
-        return 0
+        report, weights = train(cfg, args, resume_from)
+        main_process = is_main_process()
     finally:
         end_process_group()
+    if not main_process:  # one summary line and one evaluation per job, not one per rank
+        return 0
+    summary = {k: report[k] for k in ("iterations", "train_seconds")}
+    if args.metrics:
+        start = time.perf_counter()
+        summary |= evaluate_trained(args, weights)
+        summary["evaluate_seconds"] = round(time.perf_counter() - start, 2)
+    print(json.dumps(summary))
+    return 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def test_sinfo_gives_the_largest_node_of_each_partition_and_the_default():
 
 def test_requests_a_partition_can_run_pass():
     partitions, default = parse_sinfo(SINFO_OUTPUT)
-    requests = {Request("train_round", 8, "gpu"), Request("make_mask", 0), Request("evaluate", 2, "small")}
+    requests = {Request("train_round", 8, "gpu"), Request("make_mask", 0), Request("train_dense", 2, "small")}
     assert slurm_problems(requests, partitions, default) == []
     assert limit_problems(requests, None) == [] and limit_problems(requests, 8) == []
 
@@ -46,9 +46,9 @@ def test_more_gpus_than_a_node_has_names_rule_partition_and_fix():
 
 def test_missing_partition_lists_the_existing_ones():
     partitions, default = parse_sinfo(SINFO_OUTPUT)
-    [problem] = slurm_problems({Request("evaluate", 0, "gpu-long")}, partitions, default)
-    assert "slurm_partition 'gpu-long' of rule evaluate does not exist" in problem and "cpu, gpu, small" in problem
-    [problem] = slurm_problems({Request("evaluate", 0)}, partitions, None)
+    [problem] = slurm_problems({Request("train_dense", 0, "gpu-long")}, partitions, default)
+    assert "slurm_partition 'gpu-long' of rule train_dense does not exist" in problem and "cpu, gpu, small" in problem
+    [problem] = slurm_problems({Request("train_dense", 0)}, partitions, None)
     assert "no default partition" in problem
 
 

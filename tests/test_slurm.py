@@ -116,7 +116,7 @@ def test_tiny_pipeline_gives_the_local_results(slurm, tmp_path):
     assert [k for k in expected if not same(expected[k], got[k])] == []
     # gpu -> --gpus=N for the training rules; no GPU flag at all where gpu is 0.
     calls = sbatch_calls(remote.stdout + remote.stderr)
-    assert TRAINING_RULES <= calls.keys() and {"evaluate", "make_mask", "summarize_experiment"} <= calls.keys()
+    assert TRAINING_RULES <= calls.keys() and {"make_mask", "summarize_experiment"} <= calls.keys()
     for rule, call in calls.items():
         assert ("--gpus=1" in call) == (rule in TRAINING_RULES) and call.count("--gpus") <= 1, call
 

@@ -31,7 +31,8 @@ def dense_run(voc_descriptor, tmp_path_factory):
     code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
                  "--work-dir", str(out / "work"), "--out", str(out / "weights.pth"),
                  "--rewind-iter", "2", "--rewind-out", str(out / "rewind.pth"),
-                 "--report", str(out / "train.json"), "--cfg-options", *_options()])
+                 "--report", str(out / "train.json"), "--metrics", str(out / "metrics.json"),
+                 "--detections", str(out / "detections"), "--cfg-options", *_options()])
     assert code == 0
     return out
 
@@ -44,6 +45,19 @@ def test_dense_run_writes_weights_rewind_point_and_report(dense_run):
     report = json.loads((dense_run / "train.json").read_text())
     assert report["iterations"] == FAST["train_cfg.max_iters"]
     assert report["network"]["pruned"] == 0 and report["network"]["params"] > 0
+
+
+def test_evaluation_in_the_training_job_equals_the_evaluate_step(dense_run, voc_descriptor, tmp_path):
+    from lthsteps import evaluate
+
+    code = evaluate.main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"],
+                          "--weights", str(dense_run / "weights.pth"), "--metrics", str(tmp_path / "metrics.json"),
+                          "--detections", str(tmp_path / "detections"), "--cfg-options", *_options()])
+    assert code == 0
+    in_training = json.loads((dense_run / "metrics.json").read_text())
+    assert in_training["bbox"]["mAP"] is not None and in_training["voc"] is not None
+    assert in_training == json.loads((tmp_path / "metrics.json").read_text())
+    assert (dense_run / "detections/bbox.json").read_bytes() == (tmp_path / "detections/bbox.json").read_bytes()
 
 
 def test_masked_round_keeps_pruned_weights_exactly_zero(dense_run, voc_descriptor, tmp_path):

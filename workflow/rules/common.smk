@@ -29,6 +29,11 @@ wildcard_constraints:
 def check_config():
     """Cross-references the JSON schema cannot express; fail at start-up, before any job runs."""
     problems = []
+    if "evaluate" in config["resources"]:
+        problems.append(
+            "resources.evaluate is no longer used: every detector's training job evaluates what it trained, "
+            "with resources.train; remove resources.evaluate"
+        )
     for name, model in config["models"].items():
         if model["dataset"] not in config["datasets"]:
             problems.append(
@@ -179,7 +184,7 @@ def classifier_data(wildcards):
 def classifier_args(wildcards):
     c = config["classifiers"][wildcards.classifier]
     keys = ("arch", "width", "image_size", "iters", "batch_size", "lr", "seed")
-    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys)
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + (" --cache-images" if c["cache_images"] else "")
 
 
 def classifier_weights(classifier):
@@ -343,9 +348,11 @@ def transfer_table_runs(transfer):
 
 def train_shell(arguments):
     """Shell command of a detector training rule: `lthsteps.train ARGUMENTS` as one process, or with
-    `resources.train.gpu` N > 1 (the rule's gpu resource) as N ranks under torchrun."""
+    `resources.train.gpu` N > 1 (the rule's gpu resource) as N ranks under torchrun. Every such job
+    evaluates the weights it trained, in its own process (outputs `metrics` and `detections`)."""
     from lthsteps.launch import train_command
 
+    arguments += " --metrics {output.metrics} --detections {output.detections}"
     return f"{train_command(arguments, res('train', 'gpu'))} > {{log}} 2>&1"
 
 

@@ -127,6 +127,8 @@ rule train_imagenet_ticket:
     output:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/imagenet/{{transfer}}/p{{prune}}/weights.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/imagenet/{{transfer}}/p{{prune}}/train.json",
+        metrics=f"{R}/runs/{{model}}/seed{{seed}}/imagenet/{{transfer}}/p{{prune}}/metrics.json",
+        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/imagenet/{{transfer}}/p{{prune}}/detections"),
     log:
         f"{R}/logs/train_imagenet_ticket/{{model}}_seed{{seed}}_{{transfer}}_p{{prune}}.log",
     benchmark:

@@ -12,6 +12,8 @@ rule train_dense:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/dense/weights.pth",
         rewind=f"{R}/runs/{{model}}/seed{{seed}}/dense/rewind.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/dense/train.json",
+        metrics=f"{R}/runs/{{model}}/seed{{seed}}/dense/metrics.json",
+        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/dense/detections"),
     log:
         f"{R}/logs/train_dense/{{model}}_seed{{seed}}.log",
     benchmark:
@@ -70,6 +72,8 @@ rule train_round:
     output:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/weights.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/train.json",
+        metrics=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/metrics.json",
+        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/detections"),
     log:
         f"{R}/logs/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
     benchmark:

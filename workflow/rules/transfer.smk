@@ -45,6 +45,8 @@ rule train_transfer:
     output:
         weights=f"{R}/runs/{{model}}/seed{{seed}}/transfers/{{transfer}}/from_{{source}}/weights.pth",
         report=f"{R}/runs/{{model}}/seed{{seed}}/transfers/{{transfer}}/from_{{source}}/train.json",
+        metrics=f"{R}/runs/{{model}}/seed{{seed}}/transfers/{{transfer}}/from_{{source}}/metrics.json",
+        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/transfers/{{transfer}}/from_{{source}}/detections"),
     log:
         f"{R}/logs/train_transfer/{{model}}_seed{{seed}}_{{transfer}}_from_{{source}}.log",
     benchmark:
