@@ -29,6 +29,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,11 @@ def detect(cfg, weights: dict[str, torch.Tensor], work_dir: str) -> dict[str, li
 
     out_prefix = str(Path(work_dir) / "detections")
     cfg.work_dir = work_dir
+    # Runners in one process (a training job evaluating what it trained) need distinct names, the
+    # global visualizer too, or this one would write into another run's (deleted) folder.
+    cfg.experiment_name = f"evaluate-{time.time_ns()}"
+    if "visualizer" in cfg:
+        cfg.visualizer["name"] = cfg.experiment_name
     cfg.load_from = None
     tasks = model_tasks(cfg)
     cfg.test_evaluator = dict(type="CocoResultsDump", ann_file=cfg.test_dataloader.dataset.ann_file,
