@@ -491,14 +491,15 @@ def main(argv: list[str] | None = None) -> int:
             out = child_startup(args.repo, rest[0], rest[1], int(rest[2]), int(rest[3]), args.launched)
         print(json.dumps(out))
         return 0
+    trained = args.weights.resolve() if args.weights else None  # children run in the checkout under test
     with tempfile.TemporaryDirectory(prefix="job_cost-data-") as tmp:
         data = args.data or Path(tmp)
         columns = {}
         if args.baseline:
             columns["baseline"] = measure(args.baseline.resolve(), data, args.models, args.warmup, args.iters,
-                                          args.short_iters, args.weights)
+                                          args.short_iters, trained)
         columns["this checkout"] = measure(REPO, data, args.models, args.warmup, args.iters, args.short_iters,
-                                           args.weights)
+                                           trained)
     for label, results in columns.items():
         print_report(f"{label}", results)
     print_jobs(columns)
