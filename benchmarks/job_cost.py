@@ -63,17 +63,13 @@ def _model_cfg(repo: Path, model: str, descriptor: dict):
 
 
 def _eighty_percent_masks(model):
-    """An 80% magnitude mask over every conv and linear weight: the mask hook's work per iteration."""
-    import torch
+    """{name: pruned entries} of an 80% layer-wise magnitude mask over every trainable conv and linear
+    weight (``lthsteps.masks.magnitude_masks``): the mask hook's work per iteration."""
+    from lthsteps.masks import magnitude_masks
 
-    masks = {}
-    for name, param in model.named_parameters():
-        if name.endswith("weight") and param.ndim in (2, 4) and param.requires_grad:
-            flat = param.detach().abs().flatten()
-            k = max(1, int(0.8 * flat.numel()))
-            threshold = flat.kthvalue(k).values
-            masks[name] = param.detach().abs() > threshold
-    return {name: ~keep for name, keep in masks.items()} if masks else {}
+    weights = {name: param.detach() for name, param in model.named_parameters()
+               if name.endswith("weight") and param.ndim in (2, 4) and param.requires_grad}
+    return {name: ~keep for name, keep in magnitude_masks(weights, 0.8, scope="layerwise").items()}
 
 
 def _time_mask_hook(model, pruned) -> float:
@@ -184,7 +180,6 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
         }
         for key, value in parts.items():
             totals[key].append(value)
-        # t8 - t7 is the mask hook itself; the forward's own bookkeeping (loss parsing) is under roi_fwd.
     return {key: statistics.mean(values) for key, values in totals.items()}
 
 

@@ -425,10 +425,6 @@ def mask_args(wildcards, input):
     return " ".join(args)
 
 
-def run_model(wildcards):
-    return wildcards.run.split("/")[0]
-
-
 def summary_runs(wildcards):
     return " ".join(
         f"--run {fmt_percent(p)}:{s}:{d}" for p, s, d in table_runs(wildcards.experiment)
