@@ -4,12 +4,10 @@ V100 time per training image.
     python -m lthsteps.gpu_hours config/paper/voc_faster_rcnn_r18.yaml config/paper/coco_tasks.yaml
 
 Run it from the repository root (model config paths are relative to it, as in the workflow). The
-training jobs are those of the workflow's DAG (a test checks their counts against ``snakemake -n``):
-``train_dense`` once per (model, seed) of the experiments and ticket transfers, the whole schedule;
-``train_round`` once per round of every experiment's prune percent and seed, from the model's
-``rewind_iter`` on (late resetting); ``train_transfer`` once per task-transfer direction and seed, from
-the target's ``rewind_iter``; ``train_imagenet_ticket`` once per ticket transfer, prune percent and
-seed, the whole schedule. Iterations come from the model config's ``train_cfg.max_iters`` (after the
+training jobs are the job plan's (``lthsteps.plan.training_runs``, which a test checks against
+``snakemake -n``), each priced from its first iteration: ``train_dense`` and
+``train_imagenet_transfer`` the whole schedule, ``train_round`` and ``train_task_transfer`` from the
+model's ``rewind_iter`` on (late resetting). Iterations come from the model config's ``train_cfg.max_iters`` (after the
 model's ``cfg_options``), images per iteration from the schedule's total batch
 (``auto_scale_lr.base_batch_size``, else ``train_dataloader.batch_size``). The time per image is
 assumed, not measured: see ``SECONDS_PER_IMAGE``. Evaluation and the light jobs (masks, tables) are
@@ -25,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from lthsteps.plan import TrainingRun, training_runs
 
 # V100 GPU-seconds per training image, per model config. Assumed, since no GPU was available to measure
 # them: Detectron2's MODEL_ZOO.md train time (s/iter) on 8 V100s with 2 images per GPU per iteration,
@@ -43,15 +43,6 @@ SECONDS_PER_IMAGE = {
 
 
 @dataclass(frozen=True)
-class TrainingJob:
-    """One training job of the DAG: its rule, its model, and the iteration it starts at."""
-
-    rule: str
-    model: str
-    start_iter: int
-
-
-@dataclass(frozen=True)
 class Schedule:
     """A model's training schedule and its assumed cost."""
 
@@ -60,27 +51,7 @@ class Schedule:
     seconds_per_image: float
 
 
-def training_jobs(config: Mapping) -> list[TrainingJob]:
-    """Every detector training job the workflow runs for ``config`` (a parsed workflow config)."""
-    experiments, ticket_transfers = config["experiments"], config.get("ticket_transfers", {})
-    models = config["models"]
-    dense = {(e["model"], seed) for e in [*experiments.values(), *ticket_transfers.values()] for seed in e["seeds"]}
-    jobs = [TrainingJob("train_dense", model, 0) for model, _ in sorted(dense)]
-    for e in experiments.values():
-        rounds = config["strategies"][e["strategy"]]["rounds"]
-        jobs += [TrainingJob("train_round", e["model"], models[e["model"]]["rewind_iter"])
-                 for _ in e["seeds"] for _ in e["prune_percents"] for _ in range(rounds)]
-    for t in config.get("transfers", {}).values():
-        a, b = (experiments[name] for name in t["experiments"])
-        for source, target in ((a, b), (b, a)):  # each ticket goes into the other's model, every seed
-            jobs += [TrainingJob("train_transfer", target["model"], models[target["model"]]["rewind_iter"])
-                     for _ in source["seeds"]]
-    for t in ticket_transfers.values():
-        jobs += [TrainingJob("train_imagenet_ticket", t["model"], 0) for _ in t["seeds"] for _ in t["prune_percents"]]
-    return jobs
-
-
-def gpu_hours_table(jobs: list[TrainingJob], schedules: Mapping[str, Schedule]) -> pd.DataFrame:
+def gpu_hours_table(jobs: list[TrainingRun], schedules: Mapping[str, Schedule]) -> pd.DataFrame:
     """One row per (rule, model): jobs, iterations per job, images per iteration, assumed seconds per
     image, GPU-hours of all its jobs."""
     rows = []
@@ -126,7 +97,7 @@ def load_schedules(config: Mapping) -> dict[str, Schedule]:
 def estimate(config_file: Path) -> pd.DataFrame:
     config = yaml.safe_load(config_file.read_text())
     check_estimable(config)
-    return gpu_hours_table(training_jobs(config), load_schedules(config))
+    return gpu_hours_table(training_runs(config), load_schedules(config))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ import yaml
 from conftest import FAST, REPO, TINY_CONFIG
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.distributed import check_same_on_every_rank, mask_digest, rank_mismatch
-from lthsteps.gpu_hours import training_jobs
+from lthsteps.plan import training_runs
 from lthsteps.launch import train_command
 from lthsteps.masks import load_masks, magnitude_masks, prunable_weights, save_masks, zeros_violations
 from lthsteps.mm import bind_dataset, build_model, load_config
@@ -108,5 +108,5 @@ def test_train_rules_launch_by_their_gpu_resource(gpus, launch, tmp_path):
                           cwd=REPO, env=ENV, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     commands = [line for line in proc.stdout.splitlines() if "-m lthsteps.train" in line]
-    assert len(commands) == len(training_jobs(config))  # every detector training job
+    assert len(commands) == len(training_runs(config))  # every detector training job
     assert all(line.removeprefix("Shell command: ").startswith(launch) for line in commands)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lthsteps.gpu_hours import Schedule, check_estimable, gpu_hours_table, main, seconds_per_image, training_jobs
+from lthsteps.gpu_hours import Schedule, check_estimable, gpu_hours_table, main, seconds_per_image
+from lthsteps.plan import training_runs
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = {
@@ -16,35 +17,35 @@ CONFIG = {
         "a_imp": {"model": "a", "strategy": "imp", "prune_percents": [50, 80], "seeds": [0, 1]},
         "b_oneshot": {"model": "b", "strategy": "oneshot", "prune_percents": [80], "seeds": [0, 1]},
     },
-    "transfers": {"a_b": {"experiments": ["a_imp", "b_oneshot"], "prune_percent": 80}},
-    "ticket_transfers": {"t": {"model": "a", "prune_percents": [50, 80, 90], "seeds": [0, 2]}},
+    "task_transfers": {"a_b": {"experiments": ["a_imp", "b_oneshot"], "prune_percent": 80}},
+    "imagenet_transfers": {"t": {"model": "a", "prune_percents": [50, 80, 90], "seeds": [0, 2]}},
 }
 # a: 1000 iterations of 9 images at 0.4 s = 1 GPU-hour; b: 550 of 4 images at 0.45 s = 0.275 GPU-hours.
 SCHEDULES = {"a": Schedule(1000, 9, 0.4), "b": Schedule(550, 4, 0.45)}
 
 
 def test_training_jobs_are_those_of_the_dag():
-    jobs = Counter((j.rule, j.model, j.start_iter) for j in training_jobs(CONFIG))
+    jobs = Counter((j.rule, j.model, j.start_iter) for j in training_runs(CONFIG))
     assert jobs == {
-        ("train_dense", "a", 0): 3,  # seeds 0, 1 of a_imp and seed 2 of the ticket transfer
+        ("train_dense", "a", 0): 3,  # seeds 0, 1 of a_imp and seed 2 of the ImageNet transfer
         ("train_dense", "b", 0): 2,
         ("train_round", "a", 100): 12,  # 2 seeds x 2 prune percents x 3 rounds, from the rewind point
         ("train_round", "b", 50): 2,
-        ("train_transfer", "b", 50): 2,  # a's tickets into b, per seed
-        ("train_transfer", "a", 100): 2,
-        ("train_imagenet_ticket", "a", 0): 6,  # 3 prune percents x 2 seeds, the whole schedule
+        ("train_task_transfer", "b", 50): 2,  # a's tickets into b, per seed
+        ("train_task_transfer", "a", 100): 2,
+        ("train_imagenet_transfer", "a", 0): 6,  # 3 prune percents x 2 seeds, the whole schedule
     }
 
 
 def test_gpu_hours_per_rule_and_model():
-    table = gpu_hours_table(training_jobs(CONFIG), SCHEDULES)
+    table = gpu_hours_table(training_runs(CONFIG), SCHEDULES)
     rows = {(r.rule, r.model): (r.jobs, r.iterations_per_job, r.images_per_iter, r.gpu_hours)
             for r in table.itertuples()}
     expected = {
         ("train_dense", "a"): (3, 1000, 9, 3.0), ("train_dense", "b"): (2, 550, 4, 0.55),
         ("train_round", "a"): (12, 900, 9, 10.8), ("train_round", "b"): (2, 500, 4, 0.5),
-        ("train_transfer", "b"): (2, 500, 4, 0.5), ("train_transfer", "a"): (2, 900, 9, 1.8),
-        ("train_imagenet_ticket", "a"): (6, 1000, 9, 6.0),
+        ("train_task_transfer", "b"): (2, 500, 4, 0.5), ("train_task_transfer", "a"): (2, 900, 9, 1.8),
+        ("train_imagenet_transfer", "a"): (6, 1000, 9, 6.0),
     }
     assert rows.keys() == expected.keys()
     for key, (jobs, iterations, images, hours) in expected.items():

@@ -28,7 +28,7 @@ from lthsteps.resume import checkpoint_iteration, last_checkpoint
 from slurm_localhost import FAKE_GPUS, LocalSlurm, missing_binaries
 
 REPO = Path(__file__).resolve().parents[1]
-TRAINING_RULES = {"train_dense", "train_round", "train_transfer", "train_imagenet_ticket", "train_classifier",
+TRAINING_RULES = {"train_dense", "train_round", "train_task_transfer", "train_imagenet_transfer", "train_classifier",
                   "train_classifier_round"}
 
 pytestmark = [

@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 from lthsteps.checkpoints import load_state_dict
-from lthsteps.gpu_hours import training_jobs
+from lthsteps.plan import training_runs
 from lthsteps.masks import load_masks, zeros_violations
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIGS = sorted(REPO.glob("config/*.yaml")) + sorted(REPO.glob("config/paper/*.yaml"))
-DETECTOR_TRAINING = ("train_dense", "train_round", "train_transfer", "train_imagenet_ticket")
+DETECTOR_TRAINING = ("train_dense", "train_round", "train_task_transfer", "train_imagenet_transfer")
 
 
 def snakemake(*args, check=True):
@@ -54,35 +54,26 @@ def _with_existing_data(config_file: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("config_file", CONFIGS, ids=[c.name for c in CONFIGS])
 def test_dry_run_of_every_shipped_config(config_file, tmp_path):
-    proc = snakemake("-n", "--quiet", "rules", "--configfile", str(_with_existing_data(config_file, tmp_path)))
-    counts = proc.stdout
-    config = yaml.safe_load(config_file.read_text())
-    assert "train_round" in counts and "train_dense" in counts
-    # Every (model, seed) dense run once, every ticket round once: nothing trained twice.
-    ticket_transfers = config.get("ticket_transfers", {}).values()
-    models_seeds = {(e["model"], s) for e in [*config["experiments"].values(), *ticket_transfers] for s in e["seeds"]}
-    rounds = {(e["model"], s, e["strategy"], p, r) for e in config["experiments"].values() for s in e["seeds"]
-              for p in e["prune_percents"] for r in range(1, config["strategies"][e["strategy"]]["rounds"] + 1)}
-    table = {line.split()[0]: int(line.split()[1]) for line in counts.splitlines()
+    run_config = _with_existing_data(config_file, tmp_path)
+    proc = snakemake("-n", "--printshellcmds", "--configfile", str(run_config))
+    config = yaml.safe_load(run_config.read_text())
+    table = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
              if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert table["train_dense"] == len(models_seeds)
-    assert table["train_round"] == len(rounds)
-    # Each transfer trains both directions once per seed.
-    transfers = sum(2 * len(config["experiments"][t["experiments"][0]]["seeds"])
-                    for t in config.get("transfers", {}).values())
-    assert table.get("train_transfer", 0) == table.get("transfer_ticket", 0) == transfers
-    imagenet_runs = sum(len(t["prune_percents"]) * len(t["seeds"]) for t in ticket_transfers)
-    assert table.get("train_imagenet_ticket", 0) == table.get("map_imagenet_mask", 0) == imagenet_runs
+    assert table["train_dense"] and table["train_round"]
+    # The DAG trains exactly the job plan's runs (lthsteps.plan), each once: nothing is trained twice.
+    trained = re.findall(r"-m lthsteps\.train .*?--out (\S+)/weights\.pth", proc.stdout)
+    runs = training_runs(config)
+    assert sorted(trained) == sorted(run.folder for run in runs) and len(set(trained)) == len(trained)
+    assert Counter(run.rule for run in runs) == {rule: table[rule] for rule in DETECTOR_TRAINING if rule in table}
+    assert table.get("task_transfer", 0) == table.get("train_task_transfer", 0)
+    assert table.get("map_imagenet_mask", 0) == table.get("train_imagenet_transfer", 0)
     # Every detector training job evaluates what it trained: there is no evaluation job of its own.
     assert "evaluate" not in table
-    # lthsteps.gpu_hours estimates the same detector training jobs.
-    estimated = Counter(job.rule for job in training_jobs(config))
-    assert estimated == {rule: table[rule] for rule in DETECTOR_TRAINING if rule in table}
-    # `all` asks for every table and figure: one summary per experiment and ticket transfer, one per
+    # `all` asks for every table and figure: one summary per experiment and ImageNet transfer, one per
     # comparison and task transfer.
-    assert table["summarize_experiment"] == len(config["experiments"]) + len(config.get("ticket_transfers", {}))
+    assert table["summarize_experiment"] == len(config["experiments"]) + len(config.get("imagenet_transfers", {}))
     assert table.get("compare_experiments", 0) == len(config.get("comparisons", {}))
-    assert table.get("summarize_transfer", 0) == len(config.get("transfers", {}))
+    assert table.get("summarize_task_transfer", 0) == len(config.get("task_transfers", {}))
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
     assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
@@ -97,6 +88,15 @@ def test_missing_dataset_folder_is_a_clear_error_before_any_job():
     assert "does not exist: point it at the dataset folder" in proc.stdout + proc.stderr
 
 
+def test_an_old_config_key_names_the_new_one_before_any_job(tmp_path):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["ticket_transfers"] = config.pop("imagenet_transfers")
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake("-n", "--configfile", str(tmp_path / "old.yaml"), check=False)
+    assert proc.returncode != 0
+    assert "rename `ticket_transfers` to `imagenet_transfers`" in proc.stdout + proc.stderr
+
+
 def test_unknown_group_is_rejected_by_the_schema(tmp_path):
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     config["strategies"]["global_oneshot"]["groups"] = ["backbone_bsae"]
@@ -108,7 +108,7 @@ def test_unknown_group_is_rejected_by_the_schema(tmp_path):
 
 def test_transfer_of_a_ticket_that_is_not_made_is_rejected_at_start(tmp_path):
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
-    config["transfers"]["task_transfer"]["prune_percent"] = 50
+    config["task_transfers"]["task_transfer"]["prune_percent"] = 50
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--configfile", str(bad), check=False)
@@ -136,7 +136,7 @@ def test_imported_classifier_replaces_its_training_job(tmp_path):
     (tmp_path / "resnet18.pth").write_bytes(b"")  # existence is checked at start; the fit by the job
     config["classifiers"]["resnet18_w16"]["weights"] = str(tmp_path / "resnet18.pth")
     del config["classifiers"]["resnet18_w16"]["tickets"]  # tickets need the workflow's own dense run
-    del config["ticket_transfers"]["imagenet_ticket_faster"]
+    del config["imagenet_transfers"]["imagenet_ticket_faster"]
     config["comparisons"]["direct_vs_imagenet"]["experiments"].remove("imagenet_ticket_faster")
     config["results_dir"] = str(tmp_path / "results")
     imported = tmp_path / "imported.yaml"
@@ -155,7 +155,7 @@ def test_imported_ticket_replaces_the_imp_rounds(tmp_path):
     (tmp_path / "imported.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--quiet", "rules", "--configfile", str(tmp_path / "imported.yaml"))
     assert "import_ticket" in proc.stdout and "train_classifier_round" not in proc.stdout
-    config["ticket_transfers"]["imagenet_ticket_faster"]["prune_percents"] = [80, 90]
+    config["imagenet_transfers"]["imagenet_ticket_faster"]["prune_percents"] = [80, 90]
     (tmp_path / "missing.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--configfile", str(tmp_path / "missing.yaml"), check=False)
     assert proc.returncode != 0 and "no ticket of classifiers.resnet18_w16 at [90]%" in proc.stdout + proc.stderr
@@ -202,7 +202,7 @@ def test_tiny_config_end_to_end(tiny_results):
     for name, source_weights in (("imagenet_ticket_faster", ticket / "round2/weights.pth"),
                                  ("imagenet_mask_faster", results / "classifiers/resnet18_w16/dense/weights.pth")):
         assert "Network sparsity" in (results / f"tables/{name}.md").read_text()
-        detector_run = run / f"imagenet/{name}/p80"
+        detector_run = run / f"imagenet_transfers/{name}/p80"
         detector_masks, _ = load_masks(detector_run / "mask.npz")
         assert all(n.startswith(("backbone.", "roi_head.shared_head.layer4.")) for n in detector_masks)
         assert zeros_violations(load_state_dict(detector_run / "weights.pth"), detector_masks) == {}
@@ -213,7 +213,7 @@ def test_tiny_config_end_to_end(tiny_results):
     assert all(name in fig6 for name in ("oneshot", "imagenet_ticket_faster", "imagenet_mask_faster"))
     assert (results / "figures/direct_vs_imagenet.png").read_bytes()[:4] == b"\x89PNG"
     # Mask transfer (layer-wise here): 80% of every backbone conv but the shortcuts, no retraining.
-    mask_only, _ = load_masks(run / "imagenet/imagenet_mask_faster/p80/mask.npz")
+    mask_only, _ = load_masks(run / "imagenet_transfers/imagenet_mask_faster/p80/mask.npz")
     assert all(int((~m).sum()) == round(0.8 * m.numel()) for m in mask_only.values())
     for ticket in ("global_oneshot/p90/round1", "all_iterative/p80/round1", "all_iterative/p80/round2"):
         masks, meta = load_masks(run / ticket / "mask.npz")
@@ -257,7 +257,7 @@ def test_tiny_config_end_to_end(tiny_results):
     assert metrics["keypoints"]["detections"] == len(keypoints) and all(len(r["keypoints"]) == 51 for r in keypoints)
     assert "keypoints mAP" in (results / "tables/keypoint_rcnn.md").read_text()
     # Table 5: each ticket moved into the other model up to the box head, trained, next to the direct ones.
-    moved = results / "runs/keypoint_rcnn_r18_fpn/seed0/transfers/task_transfer/from_mask_rcnn"
+    moved = results / "runs/keypoint_rcnn_r18_fpn/seed0/task_transfers/task_transfer/from_mask_rcnn"
     masks, _ = load_masks(moved / "mask.npz")
     assert masks and not any(n.startswith(("roi_head.mask_head.", "roi_head.keypoint_head.")) for n in masks)
     assert zeros_violations(load_state_dict(moved / "weights.pth"), masks) == {}
@@ -286,11 +286,11 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
         stored = {Path(name).name for name in archive.namelist()}
     results = {Path(path).name: entry for path, entry in _report_results(html, "results").items()}
     # Every table and figure the workflow makes (all its summaries are targets of `all`), and only those.
-    expected = {f"{name}.{ext}" for section in ("experiments", "ticket_transfers", "comparisons")
+    expected = {f"{name}.{ext}" for section in ("experiments", "imagenet_transfers", "comparisons")
                 for name in config[section] for ext in ("csv", "md", "png")}
-    expected |= {f"{name}.{ext}" for name in config["transfers"] for ext in ("csv", "md")}
+    expected |= {f"{name}.{ext}" for name in config["task_transfers"] for ext in ("csv", "md")}
     assert set(results) == expected and expected <= stored
-    papers = {name: entry["paper"] for section in ("experiments", "ticket_transfers", "comparisons", "transfers")
+    papers = {name: entry["paper"] for section in ("experiments", "imagenet_transfers", "comparisons", "task_transfers")
               for name, entry in config[section].items()}
     kinds = {"csv": "table (CSV)", "md": "table (Markdown)", "png": "figure"}
     source = f"config/tiny.yaml, --config results_dir={tiny_results}"

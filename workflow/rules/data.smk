@@ -3,21 +3,16 @@
 
 rule generate_synthetic:
     output:
-        directory(f"{R}/data/synthetic"),
+        directory(paths.synthetic_data(R)),
     log:
-        f"{R}/logs/generate_synthetic.log",
+        log("generate_synthetic", "synthetic"),
     conda:
         ENV
     threads: 1
     resources:
-        gpu=res("light", "gpu"),
-        cpus_per_task=res("light", "cpus_per_task"),
-        mem_mb=res("light", "mem_mb"),
-        runtime=res("light", "runtime"),
+        **LIGHT,
     params:
-        args=lambda wildcards: " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in config["synthetic"].items()
-        ),
+        args=" ".join(f"--{k.replace('_', '-')} {v}" for k, v in config.get("synthetic", {}).items()),
     shell:
         "python -m lthsteps.synthdata --out {output} {params.args} > {log} 2>&1"
 
@@ -26,17 +21,14 @@ rule prepare_dataset:
     input:
         prepare_inputs,
     output:
-        f"{R}/datasets/{{dataset}}/dataset.json",
+        paths.dataset_descriptor(R, "{dataset}"),
     log:
-        f"{R}/logs/prepare_dataset/{{dataset}}.log",
+        log("prepare_dataset", "{dataset}"),
     conda:
         ENV
     threads: 1
     resources:
-        gpu=res("light", "gpu"),
-        cpus_per_task=res("light", "cpus_per_task"),
-        mem_mb=res("light", "mem_mb"),
-        runtime=res("light", "runtime"),
+        **LIGHT,
     params:
         args=prepare_args,
     shell:

@@ -1,36 +1,31 @@
 # Lottery tickets (Algorithm 1 with late resetting): one dense run per (model, seed) gives the
 # weights every round-1 mask is ranked on and the rewind point every round restarts from; round r
-# ranks the weights of round r-1 under its mask.
+# ranks the weights of round r-1 under its mask. make_mask serves detectors and classifiers alike:
+# both keep their dense run and rounds under one network folder (lthsteps.paths).
 
 
 rule train_dense:
     input:
         unpack(pretrained_input),
         dataset=model_dataset,
-        config=lambda wildcards: model_config(wildcards.model),
+        config=model_config,
     output:
-        weights=f"{R}/runs/{{model}}/seed{{seed}}/dense/weights.pth",
-        rewind=f"{R}/runs/{{model}}/seed{{seed}}/dense/rewind.pth",
-        report=f"{R}/runs/{{model}}/seed{{seed}}/dense/train.json",
-        metrics=f"{R}/runs/{{model}}/seed{{seed}}/dense/metrics.json",
-        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/dense/detections"),
+        **trained(DENSE),
+        rewind=f"{DENSE}/rewind.pth",
     log:
-        f"{R}/logs/train_dense/{{model}}_seed{{seed}}.log",
+        log("train_dense", "{model}_seed{seed}"),
     benchmark:
-        f"{R}/benchmarks/train_dense/{{model}}_seed{{seed}}.tsv"
+        benchmark("train_dense", "{model}_seed{seed}")
     conda:
         ENV
-    threads: res("train", "cpus_per_task")
+    threads: TRAIN["cpus_per_task"]
     resources:
-        gpu=res("train", "gpu"),
-        cpus_per_task=res("train", "cpus_per_task"),
-        mem_mb=res("train", "mem_mb"),
-        runtime=res("train", "runtime"),
+        **TRAIN,
     params:
-        work_dir=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/work",
-        rewind_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
+        work_dir=f"{DENSE}/work",
+        rewind_iter=rewind_iter,
         pretrained=pretrained_arg,
-        options=lambda wildcards: cfg_options(wildcards.model),
+        options=cfg_options,
     shell:
         train_shell(
             "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
@@ -44,18 +39,15 @@ rule make_mask:
     input:
         unpack(mask_inputs),
     output:
-        mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
-        report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.json",
+        mask=f"{NETWORK_ROUND}/mask.npz",
+        report=f"{NETWORK_ROUND}/mask.json",
     log:
-        f"{R}/logs/make_mask/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
+        log("make_mask", "{network}/{strategy}_p{prune}_round{round}"),
     conda:
         ENV
     threads: 1
     resources:
-        gpu=res("light", "gpu"),
-        cpus_per_task=res("light", "cpus_per_task"),
-        mem_mb=res("light", "mem_mb"),
-        runtime=res("light", "runtime"),
+        **LIGHT,
     params:
         args=mask_args,
     shell:
@@ -66,29 +58,23 @@ rule make_mask:
 rule train_round:
     input:
         dataset=model_dataset,
-        config=lambda wildcards: model_config(wildcards.model),
-        init=lambda wildcards: f"{dense_dir(wildcards.model, wildcards.seed)}/rewind.pth",
-        mask=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/mask.npz",
+        config=model_config,
+        init=f"{DENSE}/rewind.pth",
+        mask=f"{ROUND}/mask.npz",
     output:
-        weights=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/weights.pth",
-        report=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/train.json",
-        metrics=f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/metrics.json",
-        detections=directory(f"{R}/runs/{{model}}/seed{{seed}}/{{strategy}}/p{{prune}}/round{{round}}/detections"),
+        **trained(ROUND),
     log:
-        f"{R}/logs/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.log",
+        log("train_round", "{model}_seed{seed}_{strategy}_p{prune}_round{round}"),
     benchmark:
-        f"{R}/benchmarks/train_round/{{model}}_seed{{seed}}_{{strategy}}_p{{prune}}_round{{round}}.tsv"
+        benchmark("train_round", "{model}_seed{seed}_{strategy}_p{prune}_round{round}")
     conda:
         ENV
-    threads: res("train", "cpus_per_task")
+    threads: TRAIN["cpus_per_task"]
     resources:
-        gpu=res("train", "gpu"),
-        cpus_per_task=res("train", "cpus_per_task"),
-        mem_mb=res("train", "mem_mb"),
-        runtime=res("train", "runtime"),
+        **TRAIN,
     params:
-        work_dir=lambda wildcards: round_work_dir(wildcards),
-        start_iter=lambda wildcards: config["models"][wildcards.model]["rewind_iter"],
-        options=lambda wildcards: cfg_options(wildcards.model),
+        work_dir=f"{ROUND}/work",
+        start_iter=rewind_iter,
+        options=cfg_options,
     shell:
         TRAIN_TICKET

@@ -9,7 +9,7 @@ import torch
 from lthsteps.checkpoints import load_state_dict, save_state_dict
 from lthsteps.classifier import build_classifier
 from lthsteps.masks import apply_masks, load_masks, magnitude_masks, prunable_weights, save_masks
-from lthsteps.tickets import main
+from lthsteps.import_ticket import main
 
 
 @pytest.fixture

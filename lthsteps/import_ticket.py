@@ -1,7 +1,7 @@
 """Import an existing ticket (weights + mask, e.g. an ImageNet ticket found elsewhere) into the
 workflow's ticket format, so that the DAG skips the training it replaces.
 
-    python -m lthsteps.tickets --weights ticket.pth [--mask ticket_mask.npz] \
+    python -m lthsteps.import_ticket --weights ticket.pth [--mask ticket_mask.npz] \
         --out-weights weights.pth --out-mask mask.npz --report mask.json
 
 ``--mask`` is a mask file of this workflow (``lthsteps.masks``); without it the mask is read off the
@@ -42,7 +42,7 @@ def import_ticket(weights: Mapping[str, Tensor], masks: Mapping[str, Tensor] | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lthsteps.tickets", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.import_ticket", description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", required=True, help="the ticket's weights (torchvision ResNet state dict)")
     parser.add_argument("--mask", help="its mask file (lthsteps.masks); default: read off the weights' zeros")
     parser.add_argument("--out-weights", required=True, type=Path)

@@ -8,7 +8,7 @@ import torch
 from conftest import REPO
 from lthsteps.masks import group_of, load_masks, magnitude_masks, prunable_weights, zeros_violations
 from lthsteps.mm import build_model, load_config
-from lthsteps.transfer import main, transfer_ticket
+from lthsteps.task_transfer import main, task_transfer
 
 ALL_GROUPS = ["backbone_base", "backbone_top", "neck", "rpn", "box_head", "mask_head", "keypoint_head"]
 
@@ -28,7 +28,7 @@ def models():
 def test_values_and_mask_move_up_to_the_box_head(models, direction):
     source, target = models if direction.startswith("det") else models[::-1]
     source_masks = magnitude_masks(prunable_weights(source, ALL_GROUPS), 0.8)
-    weights, masks, report = transfer_ticket(source, source_masks, target)
+    weights, masks, report = task_transfer(source, source_masks, target)
     assert set(weights) == set(target) and all(weights[n].shape == target[n].shape for n in target)
     assert {group_of(n) for n in masks} <= {"backbone_base", "backbone_top", "neck", "rpn", "box_head"}
     assert not any(".fc_cls." in n or ".fc_reg." in n for n in masks)
@@ -49,9 +49,9 @@ def test_values_and_mask_move_up_to_the_box_head(models, direction):
 def test_incompatible_models_are_rejected_naming_the_parameters(models):
     faster = _state("faster-rcnn_r18-c4_tiny.py", 0)
     with pytest.raises(ValueError, match="the models differ.*in the (source|target) only.*transfer between detectors"):
-        transfer_ticket(faster, {}, models[0])
+        task_transfer(faster, {}, models[0])
     with pytest.raises(ValueError, match="unknown module group"):
-        transfer_ticket(models[0], {}, models[1], ["backbone"])
+        task_transfer(models[0], {}, models[1], ["backbone"])
 
 
 def test_cli_writes_weights_mask_and_report_or_nothing(models, tmp_path, capsys):

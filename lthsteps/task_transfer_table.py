@@ -1,7 +1,7 @@
 """The task-transfer table (the paper's Table 5): tickets trained on their own task next to tickets
 transferred from another task, per target task.
 
-    python -m lthsteps.transfer_table --name task_transfer --paper "Table 5" \
+    python -m lthsteps.task_transfer_table --name task_transfer --paper "Table 5" \
         --run SOURCE_DIR:RUN_DIR ... --csv t.csv --markdown t.md
 
 ``--run SOURCE_DIR:RUN_DIR`` names a trained ticket (``RUN_DIR`` with ``metrics.json`` and
@@ -78,7 +78,7 @@ def _run_arg(text: str) -> tuple[Path, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lthsteps.transfer_table", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.task_transfer_table", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", required=True)
     parser.add_argument("--paper", default="", help="the paper's table this reproduces")
     parser.add_argument("--run", action="append", type=_run_arg, required=True, metavar="SOURCE_DIR:RUN_DIR")

@@ -9,7 +9,7 @@ models with the same shape, except the class-specific box outputs (``fc_cls``, `
 shape follows the number of classes: those stay the target's and are listed in the report. Any
 other difference means the models are incompatible (e.g. another backbone) and is an error.
 
-    python -m lthsteps.transfer --source-weights rewind.pth --source-mask mask.npz \
+    python -m lthsteps.task_transfer --source-weights rewind.pth --source-mask mask.npz \
         --target-weights target_rewind.pth --groups backbone_base,backbone_top,neck,rpn,box_head \
         --out-weights init.pth --out-mask mask.npz --report transfer.json
 """
@@ -31,7 +31,7 @@ DEFAULT_GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head")
 CLASS_SPECIFIC = ("roi_head.bbox_head.fc_cls.", "roi_head.bbox_head.fc_reg.")
 
 
-def transfer_ticket(source: Mapping[str, Tensor], source_masks: Mapping[str, Tensor], target: Mapping[str, Tensor],
+def task_transfer(source: Mapping[str, Tensor], source_masks: Mapping[str, Tensor], target: Mapping[str, Tensor],
                     groups: Sequence[str] = DEFAULT_GROUPS) -> tuple[dict[str, Tensor], dict[str, Tensor], dict]:
     """Target weights with the source's values in ``groups``, the source's mask there, and a report.
 
@@ -68,7 +68,7 @@ def transfer_ticket(source: Mapping[str, Tensor], source_masks: Mapping[str, Ten
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lthsteps.transfer", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.task_transfer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-weights", required=True, help="the ticket's values (source rewind weights)")
     parser.add_argument("--source-mask", required=True, help="the ticket's mask file")
     parser.add_argument("--target-weights", required=True, help="the target detector's weights (its rewind point)")
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         source_masks, meta = load_masks(args.source_mask)
-        weights, masks, report = transfer_ticket(load_state_dict(args.source_weights), source_masks,
+        weights, masks, report = task_transfer(load_state_dict(args.source_weights), source_masks,
                                                  load_state_dict(args.target_weights), args.groups.split(","))
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lthsteps.transfer_table import main, model_task, run_rows, transfer_table
+from lthsteps.task_transfer_table import main, model_task, run_rows, transfer_table
 
 
 def _run(tmp_path, name, sparsity, bbox, segm=None, keypoints=None):

@@ -1,0 +1,75 @@
+"""Every result path of the workflow, defined once (as open_lth's ``foundations/paths.py``).
+
+Each function joins its parts as given, so the rules call it with wildcard placeholders to get
+their output patterns (``round_dir(R, "{network}", "{strategy}", "{prune}", "{round}")``) and the
+helpers call it with values to get one run's folder. ``results`` is the config's ``results_dir``.
+
+A *network* folder holds one network's dense run and its lottery-ticket rounds:
+``runs/{model}/seed{seed}`` for a detector at one seed, ``classifiers/{classifier}`` for a
+classifier. Layout (docs/results.md describes every file)::
+
+    {network}/dense/                               dense training: weights, rewind point
+    {network}/{strategy}/p{prune}/round{round}/    one round: mask, trained weights
+    runs/{model}/seed{seed}/imagenet_transfers/{name}/p{prune}/   an ImageNet ticket or mask trained in a detector
+    runs/{model}/seed{seed}/task_transfers/{name}/from_{source}/  a ticket of another task's detector
+    classifiers/{classifier}/imported/p{prune}/    a ticket imported from files
+    tables/{name}.csv|md, figures/{name}.png       summaries
+"""
+from __future__ import annotations
+
+
+def fmt_percent(prune: float | str) -> str:
+    """A prune percent as it appears in paths: ``80.0`` -> ``80``, ``12.5`` -> ``12.5``."""
+    return prune if isinstance(prune, str) else f"{prune:g}"
+
+
+def detector(results: str, model: str, seed: int | str) -> str:
+    return f"{results}/runs/{model}/seed{seed}"
+
+
+def classifier(results: str, name: str) -> str:
+    return f"{results}/classifiers/{name}"
+
+
+def dense_dir(network: str) -> str:
+    return f"{network}/dense"
+
+
+def round_dir(network: str, strategy: str, prune: float | str, round: int | str) -> str:
+    return f"{network}/{strategy}/p{fmt_percent(prune)}/round{round}"
+
+
+def imagenet_transfer_dir(results: str, model: str, seed: int | str, name: str, prune: float | str) -> str:
+    return f"{detector(results, model, seed)}/imagenet_transfers/{name}/p{fmt_percent(prune)}"
+
+
+def task_transfer_dir(results: str, model: str, seed: int | str, name: str, source: str) -> str:
+    return f"{detector(results, model, seed)}/task_transfers/{name}/from_{source}"
+
+
+def imported_ticket_dir(results: str, name: str, prune: float | str) -> str:
+    return f"{classifier(results, name)}/imported/p{fmt_percent(prune)}"
+
+
+def synthetic_data(results: str) -> str:
+    return f"{results}/data/synthetic"
+
+
+def dataset_descriptor(results: str, dataset: str) -> str:
+    return f"{results}/datasets/{dataset}/dataset.json"
+
+
+def table(results: str, name: str, ext: str) -> str:
+    return f"{results}/tables/{name}.{ext}"
+
+
+def figure(results: str, name: str) -> str:
+    return f"{results}/figures/{name}.png"
+
+
+def log(results: str, rule: str, job: str) -> str:
+    return f"{results}/logs/{rule}/{job}.log"
+
+
+def benchmark(results: str, rule: str, job: str) -> str:
+    return f"{results}/benchmarks/{rule}/{job}.tsv"

@@ -1,0 +1,71 @@
+"""Start-up checks of a workflow config (lthsteps.config_check): renamed keys, cross-references."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO
+from lthsteps.config_check import ConfigError, check, check_renamed
+
+TINY = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+
+
+def _config(**changes):
+    config = copy.deepcopy(TINY)
+    config.setdefault("comparisons", {})
+    config.update(changes)
+    return config
+
+
+@pytest.mark.parametrize("old, new", [("ticket_transfers", "imagenet_transfers"), ("transfers", "task_transfers")])
+def test_a_renamed_key_names_its_new_name(old, new):
+    config = _config()
+    config[old] = config.pop(new)
+    with pytest.raises(ConfigError) as err:
+        check_renamed(config)
+    assert err.value.problems == [f"{old} is no longer a config key: rename `{old}` to `{new}` (same entries)"]
+
+
+def test_resources_evaluate_is_named_with_its_fix():
+    config = _config()
+    config["resources"]["evaluate"] = config["resources"]["light"]
+    with pytest.raises(ConfigError, match=r"resources\.evaluate is no longer a config key: remove resources\.evaluate"):
+        check_renamed(config)
+
+
+def test_the_shipped_tiny_config_passes():
+    check_renamed(TINY)
+    check(_config(), REPO)
+
+
+def test_every_problem_is_listed_at_once():
+    config = _config()
+    config["experiments"]["oneshot"]["model"] = "no_such_model"
+    config["imagenet_transfers"]["imagenet_ticket_faster"]["classifier"] = "no_such_classifier"
+    config["task_transfers"]["task_transfer"]["prune_percent"] = 50
+    with pytest.raises(ConfigError) as err:
+        check(config, REPO)
+    assert err.value.problems == [
+        "imagenet_transfers.imagenet_ticket_faster.classifier 'no_such_classifier' is not a key of `classifiers`",
+        "experiments.oneshot.model 'no_such_model' is not a key of `models`",
+        "task_transfers.task_transfer.prune_percent 50 is not in experiments.mask_rcnn.prune_percents: add it there "
+        "(the direct ticket is the transferred one)",
+        "task_transfers.task_transfer.prune_percent 50 is not in experiments.keypoint_rcnn.prune_percents: add it "
+        "there (the direct ticket is the transferred one)",
+    ]
+
+
+def test_a_missing_model_config_file_is_named():
+    config = _config()
+    config["models"]["faster_rcnn_r18_c4"]["config"] = "config/models/no_such.py"
+    with pytest.raises(ConfigError, match=r"models\.faster_rcnn_r18_c4\.config: .*no_such\.py does not exist"):
+        check(config, REPO)
+
+
+def test_a_mask_transfer_needs_a_one_shot_strategy():
+    config = _config()
+    config["imagenet_transfers"]["imagenet_mask_faster"]["strategy"] = "all_iterative"
+    with pytest.raises(ConfigError, match="mode mask needs a one-shot strategy"):
+        check(config, REPO)

@@ -1,0 +1,84 @@
+# Task transfer (the paper's Appendix B, Table 5): each of two experiments' tickets at one prune
+# percent goes into the other's model up to the box head, trains from the target's rewind point, and
+# is evaluated; a table puts the transferred tickets next to the direct ones.
+
+
+rule task_transfer:
+    input:
+        unpack(task_transfer_inputs),
+    output:
+        init=f"{TASK_TRANSFER}/init.pth",
+        mask=f"{TASK_TRANSFER}/mask.npz",
+        report=f"{TASK_TRANSFER}/transfer.json",
+    log:
+        log("task_transfer", "{model}_seed{seed}_{task_transfer}_from_{source}"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        **LIGHT,
+    params:
+        # Without `groups` in the config, lthsteps.task_transfer's default (up to the box head) applies.
+        groups=lambda wildcards: (
+            f"--groups {','.join(config['task_transfers'][wildcards.task_transfer]['groups'])}"
+            if "groups" in config["task_transfers"][wildcards.task_transfer]
+            else ""
+        ),
+    shell:
+        "python -m lthsteps.task_transfer --source-weights {input.source_weights} --source-mask {input.source_mask}"
+        " --target-weights {input.target_weights} {params.groups}"
+        " --out-weights {output.init} --out-mask {output.mask} --report {output.report} > {log} 2>&1"
+
+
+rule train_task_transfer:
+    input:
+        dataset=model_dataset,
+        config=model_config,
+        init=f"{TASK_TRANSFER}/init.pth",
+        mask=f"{TASK_TRANSFER}/mask.npz",
+    output:
+        **trained(TASK_TRANSFER),
+    log:
+        log("train_task_transfer", "{model}_seed{seed}_{task_transfer}_from_{source}"),
+    benchmark:
+        benchmark("train_task_transfer", "{model}_seed{seed}_{task_transfer}_from_{source}")
+    conda:
+        ENV
+    threads: TRAIN["cpus_per_task"]
+    resources:
+        **TRAIN,
+    params:
+        work_dir=f"{TASK_TRANSFER}/work",
+        start_iter=rewind_iter,
+        options=cfg_options,
+    shell:
+        TRAIN_TICKET
+
+
+rule summarize_task_transfer:
+    input:
+        metrics=lambda wildcards: [
+            f"{folder}/metrics.json"
+            for pair in plan.task_transfer_table_runs(config, wildcards.task_transfer)
+            for folder in pair
+        ],
+        reports=lambda wildcards: [
+            f"{run}/train.json" for _, run in plan.task_transfer_table_runs(config, wildcards.task_transfer)
+        ],
+    output:
+        **summary_outputs("task_transfer", "../report/task_transfer.rst", figure=False),
+    log:
+        log("summarize_task_transfer", "{task_transfer}"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        **LIGHT,
+    params:
+        runs=lambda wildcards: " ".join(
+            f"--run {source}:{run}" for source, run in plan.task_transfer_table_runs(config, wildcards.task_transfer)
+        ),
+        paper=lookup(dpath="task_transfers/{task_transfer}/paper", within=config, default=""),
+    shell:
+        "python -m lthsteps.task_transfer_table --name {wildcards.task_transfer} --paper '{params.paper}' {params.runs}"
+        " --csv {output.csv} --markdown {output.markdown} > {log} 2>&1"
