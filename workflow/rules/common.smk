@@ -169,12 +169,11 @@ def task_transfer_inputs(wildcards):
 def train_shell(arguments):
     """Shell command of a detector training rule: `lthsteps.train ARGUMENTS` as one process, or with
     `resources.train.gpu` N > 1 as N ranks under torchrun. Every such job evaluates the weights it
-    trained, in its own process (outputs `metrics` and `detections`); the command ends in
-    `> {log} 2>&1`."""
+    trained, in its own process (outputs `metrics` and `detections`)."""
     from lthsteps.launch import train_command
 
     arguments += " --metrics {output.metrics} --detections {output.detections}"
-    return f"{train_command(arguments, TRAIN['gpu'])} > {{log}} 2>&1"
+    return train_command(arguments, TRAIN["gpu"])
 
 
 # A lottery-ticket round or a transferred ticket: train `input.init` under `input.mask` from the

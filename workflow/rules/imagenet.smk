@@ -127,4 +127,4 @@ rule train_imagenet_transfer:
             "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
             " --work-dir {params.work_dir} --pretrained {input.pretrained} --mask {input.mask}"
             " --out {output.weights} --report {output.report} --threads {threads} {params.options}"
-        )
+        ) + " > {log} 2>&1"

@@ -32,7 +32,7 @@ rule train_dense:
             " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
             " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
             " {params.pretrained} {params.options}"
-        )
+        ) + " > {log} 2>&1"
 
 
 rule make_mask:
@@ -77,4 +77,4 @@ rule train_round:
         start_iter=rewind_iter,
         options=cfg_options,
     shell:
-        TRAIN_TICKET
+        f"{TRAIN_TICKET} > {{log}} 2>&1"

@@ -52,7 +52,7 @@ rule train_task_transfer:
         start_iter=rewind_iter,
         options=cfg_options,
     shell:
-        TRAIN_TICKET
+        f"{TRAIN_TICKET} > {{log}} 2>&1"
 
 
 rule summarize_task_transfer:
