@@ -5,6 +5,8 @@ not a schema error) and ``check`` after it, before any job runs.
 """
 from __future__ import annotations
 
+import ast
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def model_config(config: Mapping, model: str, repo: Path) -> Path:
 
 def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
-    problems = [*_models(config, repo), *_classifiers(config), *_imagenet_transfers(config),
+    problems = [*_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
                 *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config)]
     if problems:
         raise ConfigError(problems)
@@ -64,6 +66,62 @@ def _models(config: Mapping, repo: Path) -> list[str]:
         if model.get("pretrained") and model["pretrained"] not in config["classifiers"]:
             problems.append(f"models.{name}.pretrained '{model['pretrained']}' is not a key of `classifiers`")
     return problems
+
+
+def _model_configs(config: Mapping, repo: Path) -> list[str]:
+    """Each model's MMDetection config as its jobs will read it: parsed, `cfg_options` applied (every
+    key must exist), `rewind_iter` inside the schedule."""
+    from mmengine.config import Config
+
+    problems = []
+    for name, model in config["models"].items():
+        path = model_config(config, name, repo)
+        if not path.is_file():
+            continue  # reported by _models
+        where = f"models.{name}"
+        try:
+            ast.parse(path.read_text(), filename=str(path))
+            cfg = Config.fromfile(str(path))
+        except SyntaxError as err:
+            file = err.filename if err.filename not in (None, "<unknown>") else f"{path} or one of its _base_ files"
+            problems.append(f"{where}.config: syntax error in {file}, line {err.lineno}: {err.msg}: fix the file")
+            continue
+        except Exception as err:  # MMEngine's own errors: a missing _base_, a bad import, ...
+            problems.append(f"{where}.config: {path} cannot be read ({type(err).__name__}: {err}): fix the file")
+            continue
+        options = model.get("cfg_options") or {}
+        bad = [_unknown_key(cfg, key) for key in options]
+        problems += [f"{where}.cfg_options: {problem}" for problem in bad if problem]
+        if any(bad):
+            continue
+        cfg.merge_from_dict(dict(options))
+        max_iters = cfg.get("train_cfg", {}).get("max_iters")
+        if max_iters is not None and model["rewind_iter"] >= max_iters:
+            problems.append(f"{where}.rewind_iter {model['rewind_iter']} is not before the end of training "
+                            f"(train_cfg.max_iters {max_iters} in {path}, after cfg_options): set a rewind_iter "
+                            "below it")
+    return problems
+
+
+def _unknown_key(cfg, dotted: str) -> str | None:
+    """Why a `cfg_options` key does not name a key of the config (None if it does), with the
+    nearest existing key."""
+    node, done = cfg.to_dict(), []
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            keys = [str(k) for k in node] if isinstance(node, Mapping) else []
+            near = difflib.get_close_matches(part, keys, n=1)
+            prefix = ".".join(done)
+            hint = f"; did you mean {'.'.join([*done, near[0]])}?" if near else (
+                f"; {prefix or 'the config'} has {', '.join(sorted(keys)[:12])}" if keys else "")
+            return (f"'{dotted}' is not a key of the model config{hint} (to set a new key, add it to the "
+                    "model config file)")
+        done.append(part)
+    return None
 
 
 def _classifiers(config: Mapping) -> list[str]:
@@ -84,6 +142,9 @@ def _classifiers(config: Mapping) -> list[str]:
             problems.append(f"classifiers.{name}: tickets retrain from the dense run's rewind point (late resetting), "
                             "which an imported `weights` file lacks: remove `weights` to train the classifier in the "
                             "workflow")
+        if "tickets" in clf and clf["rewind_iter"] >= clf["iters"]:
+            problems.append(f"classifiers.{name}.rewind_iter {clf['rewind_iter']} is not before the end of training "
+                            f"(iters {clf['iters']}): set a rewind_iter below it")
         if "data" not in clf and "weights" not in clf and "synthetic" not in config:
             problems.append(f"classifiers.{name} has neither `data` nor `weights`, and the config has no `synthetic` "
                             "section")

@@ -69,3 +69,32 @@ def test_a_mask_transfer_needs_a_one_shot_strategy():
     config["imagenet_transfers"]["imagenet_mask_faster"]["strategy"] = "all_iterative"
     with pytest.raises(ConfigError, match="mode mask needs a one-shot strategy"):
         check(config, REPO)
+
+
+def test_a_misspelt_cfg_options_key_names_the_nearest_one():
+    config = _config()
+    config["models"]["mask_rcnn_r18_fpn"]["cfg_options"] = {"train_cfg.max_iter": 5}
+    with pytest.raises(ConfigError) as err:
+        check(config, REPO)
+    assert err.value.problems == [
+        "models.mask_rcnn_r18_fpn.cfg_options: 'train_cfg.max_iter' is not a key of the model config; did you mean "
+        "train_cfg.max_iters? (to set a new key, add it to the model config file)"]
+
+
+def test_a_model_config_syntax_error_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("model = dict(\n    type='FasterRCNN',\n    backbone=dict(depth=18\n")
+    config = _config()
+    config["models"]["faster_rcnn_r18_c4"]["config"] = str(bad)
+    with pytest.raises(ConfigError) as err:
+        check(config, REPO)
+    [problem] = err.value.problems
+    assert problem.startswith(f"models.faster_rcnn_r18_c4.config: syntax error in {bad}, line ") and "fix the file" in problem
+
+
+def test_rewind_iter_after_the_schedule_is_rejected():
+    config = _config()
+    config["models"]["mask_rcnn_r18_fpn"]["rewind_iter"] = 6  # tiny: train_cfg.max_iters 6 by cfg_options
+    with pytest.raises(ConfigError, match=r"models\.mask_rcnn_r18_fpn\.rewind_iter 6 is not before the end of "
+                                          r"training \(train_cfg\.max_iters 6 .*after cfg_options\)"):
+        check(config, REPO)
