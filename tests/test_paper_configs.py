@@ -23,7 +23,7 @@ def _ticket_sparsity(config: str, skip_shortcuts: bool) -> float:
     ("keypoint-rcnn_r18-fpn_coco.py", 21.47), ("keypoint-rcnn_r50-fpn_coco.py", 31.49),
 ])
 def test_backbone_ticket_sparsity_matches_tables_1_and_2(config, paper):
-    # The paper's tickets leave the 1x1 projection shortcuts dense (README, "Tables 1-2").
+    # The paper's tickets leave the 1x1 projection shortcuts dense (docs/studies/model-configs.md).
     assert _ticket_sparsity(config, skip_shortcuts=True) == pytest.approx(paper, abs=0.1)
     assert _ticket_sparsity(config, skip_shortcuts=False) > paper + 0.3
 
