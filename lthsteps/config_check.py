@@ -10,6 +10,8 @@ import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
+
 from lthsteps.plan import imported_tickets
 
 # Old key path -> what to do instead.
@@ -40,6 +42,38 @@ def check_renamed(config: Mapping) -> None:
             problems.append(f"{'.'.join(keys)} is no longer a config key: {fix}")
     if problems:
         raise ConfigError(problems)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key given twice in one mapping is an error (YAML itself says so;
+    PyYAML would silently keep the last value)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: its keys may be overridden
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigError([f"{Path(key_node.start_mark.name)} line {key_node.start_mark.line + 1}: key "
+                                   f"'{key}' is given twice in one section (first at line {seen[key]}): the second "
+                                   "would silently replace the first; rename or remove one"])
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def check_config_files(files: list[str | Path]) -> None:
+    """Every config file given to the run is valid YAML without a key given twice."""
+    for file in files:
+        with open(file) as stream:
+            yaml.load(stream, Loader=_StrictLoader)
+
+
+def check_cores(cores: int | None) -> None:
+    """`--cores 0` schedules nothing and Snakemake would wait forever."""
+    if cores == 0:
+        raise ConfigError(["--cores 0 runs no job (Snakemake would wait forever): give --cores N with N >= 1, "
+                           "or --cores all"])
 
 
 def model_config(config: Mapping, model: str, repo: Path) -> Path:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lthsteps.config_check import ConfigError, check, check_renamed
+from lthsteps.config_check import ConfigError, check, check_config_files, check_cores, check_renamed
 
 TINY = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
 
@@ -98,3 +98,18 @@ def test_rewind_iter_after_the_schedule_is_rejected():
     with pytest.raises(ConfigError, match=r"models\.mask_rcnn_r18_fpn\.rewind_iter 6 is not before the end of "
                                           r"training \(train_cfg\.max_iters 6 .*after cfg_options\)"):
         check(config, REPO)
+
+
+def test_a_key_given_twice_names_both_lines(tmp_path):
+    file = tmp_path / "twice.yaml"
+    file.write_text("experiments:\n  a: {model: m}\n  b: {model: m}\n  a: {model: n}\n")
+    with pytest.raises(ConfigError, match=rf"{file} line 4: key 'a' is given twice in one section \(first at line 2\)"):
+        check_config_files([file])
+    check_config_files([REPO / "config/config.yaml", REPO / "config/tiny.yaml"])
+
+
+def test_zero_cores_is_rejected():
+    with pytest.raises(ConfigError, match="--cores 0 runs no job"):
+        check_cores(0)
+    check_cores(None)
+    check_cores(2)
