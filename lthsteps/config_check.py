@@ -32,6 +32,20 @@ class ConfigError(ValueError):
         self.problems = problems
 
 
+def check_schema(config: Mapping, schema_file: str | Path) -> None:
+    """Every schema violation as one line: the key, what was given and what is allowed (the schema's
+    own message), without the schema dump of a raw ValidationError. Snakemake's ``validate`` runs
+    after this for the defaults."""
+    from jsonschema import Draft202012Validator
+
+    schema = yaml.safe_load(Path(schema_file).read_text())
+    errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError([f"{'.'.join(map(str, e.absolute_path)) or 'the config'}: {e.message} (the "
+                           f"`{e.absolute_path[0] if e.absolute_path else 'top-level'}` keys: config/README.md)"
+                           for e in errors])
+
+
 def check_renamed(config: Mapping) -> None:
     problems = []
     for keys, fix in RENAMED.items():

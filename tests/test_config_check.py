@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lthsteps.config_check import ConfigError, check, check_config_files, check_cores, check_renamed
+from lthsteps.config_check import ConfigError, check, check_config_files, check_cores, check_renamed, check_schema
 
 TINY = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
 
@@ -113,3 +113,17 @@ def test_zero_cores_is_rejected():
         check_cores(0)
     check_cores(None)
     check_cores(2)
+
+
+def test_schema_errors_name_key_value_and_allowed_values_one_line_each():
+    config = _config()
+    config["strategies"]["global_oneshot"]["groups"] = ["backbone_bsae"]
+    config["experiments"]["oneshot"]["seeds"] = "zero"
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, REPO / "workflow/schemas/config.schema.yaml")
+    assert err.value.problems == [
+        "experiments.oneshot.seeds: 'zero' is not of type 'array' (the `experiments` keys: config/README.md)",
+        "strategies.global_oneshot.groups.0: 'backbone_bsae' is not one of ['backbone_base', 'backbone_top', 'neck', "
+        "'rpn', 'box_head', 'mask_head', 'keypoint_head', 'other'] (the `strategies` keys: config/README.md)",
+    ]
+    check_schema(_config(), REPO / "workflow/schemas/config.schema.yaml")
