@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -98,10 +99,20 @@ def model_config(config: Mapping, model: str, repo: Path) -> Path:
 
 def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
-    problems = [*_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
+    problems = [*_results_dir(config), *_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
                 *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config)]
     if problems:
         raise ConfigError(problems)
+
+
+def _results_dir(config: Mapping) -> list[str]:
+    """The results folder, or its nearest existing parent, must be writable (nothing is created here)."""
+    folder = Path(config["results_dir"]).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        return [f"results_dir {config['results_dir']}: {existing} is not a writable folder: choose a folder you can "
+                "write (results_dir in the config, or --config results_dir=PATH)"]
+    return []
 
 
 def _models(config: Mapping, repo: Path) -> list[str]:
@@ -110,7 +121,11 @@ def _models(config: Mapping, repo: Path) -> list[str]:
         if model["dataset"] not in config["datasets"]:
             problems.append(f"models.{name}.dataset '{model['dataset']}' is not a key of `datasets`")
         if not model_config(config, name, repo).is_file():
-            problems.append(f"models.{name}.config: {model_config(config, name, repo)} does not exist")
+            path = model_config(config, name, repo)
+            near = difflib.get_close_matches(path.name, [p.name for p in path.parent.glob("*.py")], n=1)
+            hint = f"did you mean {path.parent / near[0]}?" if near else "fix the path"
+            problems.append(f"models.{name}.config: {path} does not exist: {hint} (a relative path is relative to "
+                            "the repository root)")
         if model.get("pretrained") and model["pretrained"] not in config["classifiers"]:
             problems.append(f"models.{name}.pretrained '{model['pretrained']}' is not a key of `classifiers`")
     return problems

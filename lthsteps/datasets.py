@@ -46,16 +46,20 @@ def validate_coco(coco: dict, img_dir: Path, source: str = "annotations") -> Non
     """Raise DatasetError unless ``coco`` is a usable COCO detection file whose images exist."""
     missing = [k for k in ("images", "annotations", "categories") if not isinstance(coco.get(k), list)]
     if missing:
-        raise DatasetError(f"{source} is not a COCO annotation file: missing list(s) {missing}")
+        raise DatasetError(f"{source} is not a COCO annotation file: missing list(s) {missing}: point `ann_file` "
+                           "at a COCO instances/person_keypoints JSON")
     if not coco["categories"]:
-        raise DatasetError(f"{source} has no categories")
+        raise DatasetError(f"{source} has no categories: it must list the dataset's classes under `categories`")
     image_ids = {img["id"] for img in coco["images"]}
     cat_ids = {cat["id"] for cat in coco["categories"]}
     for ann in coco["annotations"]:
         if ann.get("image_id") not in image_ids:
-            raise DatasetError(f"{source}: annotation {ann.get('id')} refers to unknown image {ann.get('image_id')}")
+            raise DatasetError(f"{source}: annotation {ann.get('id')} refers to unknown image {ann.get('image_id')} "
+                               "(not an id of its `images`): add the image or remove the annotation")
         if ann.get("category_id") not in cat_ids:
-            raise DatasetError(f"{source}: annotation {ann.get('id')} has unknown category {ann.get('category_id')}")
+            raise DatasetError(f"{source}: annotation {ann.get('id')} has unknown category {ann.get('category_id')} "
+                               "(not an id of its `categories`): add the category to `categories` or remove the "
+                               "annotation")
         box = ann.get("bbox")
         if not (isinstance(box, list) and len(box) == 4 and box[2] > 0 and box[3] > 0):
             raise DatasetError(f"{source}: annotation {ann.get('id')} has a malformed bbox {box} "
@@ -64,7 +68,8 @@ def validate_coco(coco: dict, img_dir: Path, source: str = "annotations") -> Non
         raise DatasetError(f"image folder {img_dir} does not exist: fix the dataset path in the config")
     absent = [img["file_name"] for img in coco["images"] if not (img_dir / img["file_name"]).is_file()]
     if absent:
-        raise DatasetError(f"{len(absent)} image(s) of {source} are missing from {img_dir}, e.g. {absent[:3]}")
+        raise DatasetError(f"{len(absent)} image(s) of {source} are missing from {img_dir}, e.g. {absent[:3]}: "
+                           "copy them there, or point `img_dir` at the folder that holds them")
 
 
 def voc_to_coco(year_dir: Path, split: str, classes: list[str]) -> dict:

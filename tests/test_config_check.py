@@ -127,3 +127,17 @@ def test_schema_errors_name_key_value_and_allowed_values_one_line_each():
         "'rpn', 'box_head', 'mask_head', 'keypoint_head', 'other'] (the `strategies` keys: config/README.md)",
     ]
     check_schema(_config(), REPO / "workflow/schemas/config.schema.yaml")
+
+
+def test_a_model_config_path_typo_names_the_nearest_file():
+    config = _config()
+    config["models"]["faster_rcnn_r18_c4"]["config"] = "config/models/faster-rcnn_r18-c4_tiyn.py"
+    with pytest.raises(ConfigError, match=r"faster-rcnn_r18-c4_tiyn\.py does not exist: did you mean "
+                                          r".*config/models/faster-rcnn_r18-c4_tiny\.py\?"):
+        check(config, REPO)
+
+
+def test_a_results_dir_under_a_file_is_rejected(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"results_dir .*file/results: .*file is not a writable folder"):
+        check(_config(results_dir=str(tmp_path / "file/results")), REPO)
