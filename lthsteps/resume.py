@@ -14,8 +14,9 @@ import hashlib
 import json
 from pathlib import Path
 
-import torch
 from mmengine.runner import CheckpointLoader
+
+from lthsteps.checkpoints import load_checkpoint
 
 RUN_FILE = "run.json"
 LAST_CHECKPOINT = "last_checkpoint"  # MMEngine's pointer to its newest complete checkpoint
@@ -30,12 +31,9 @@ OWN_CHECKPOINT = "lthsteps-work-dir://"
 
 @CheckpointLoader.register_scheme(prefixes=OWN_CHECKPOINT)
 def load_from_own_work_dir(filename: str, map_location=None) -> dict:
-    """Load a checkpoint this workflow's run wrote into its work dir.
-
-    MMEngine checkpoints hold non-tensor state (message hub, meta) that torch >= 2.6 refuses with
-    ``weights_only=True``, MMEngine's default loader; these files are trusted, the run made them.
-    """
-    return torch.load(filename.removeprefix(OWN_CHECKPOINT), map_location=map_location, weights_only=False)
+    """Load a checkpoint this workflow's run wrote into its work dir (MMEngine's default loader refuses
+    its non-tensor state under torch >= 2.6), through the weights-only unpickler and its allow-list."""
+    return load_checkpoint(filename.removeprefix(OWN_CHECKPOINT), map_location=map_location)
 
 
 def file_digest(path: str | Path) -> str:

@@ -29,10 +29,20 @@ def test_failed_write_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _message_hub_state() -> dict:
+    """What an MMEngine checkpoint's message hub holds: HistoryBuffers of numpy values."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    loss = HistoryBuffer()
+    loss.update(np.float64(0.5))
+    return {"log_scalars": {"train/loss": loss}, "runtime_info": {"iter": np.int64(3), "lr": np.array([0.02])}}
+
+
 def test_mmengine_checkpoint_and_plain_file_give_the_same_tensors(tmp_path):
     state = {"backbone.conv1.weight": torch.randn(4, 3, 3, 3)}
     save_state_dict(tmp_path / "plain.pth", state)
-    torch.save({"state_dict": state, "meta": {"iter": 3}, "message_hub": object.__new__(object)}, tmp_path / "ckpt.pth")
+    torch.save({"state_dict": state, "meta": {"iter": 3}, "message_hub": _message_hub_state()}, tmp_path / "ckpt.pth")
     for path in ("plain.pth", "ckpt.pth"):
         loaded = load_state_dict(tmp_path / path)
         assert torch.equal(loaded["backbone.conv1.weight"], state["backbone.conv1.weight"])
