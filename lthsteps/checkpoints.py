@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+# atomic_write lives in lthsteps.files; imported by name here because save_state_dict uses it and
+# lthsteps.tickets / transfer / transfer_table (renamed on another branch) still import it from here.
+from lthsteps.files import atomic_write
 
 # MMEngine checkpoints hold non-tensor objects (message hub, meta); torch >= 2.6 refuses them with
 # weights_only=True. Only files this workflow wrote itself are loaded with weights_only=False.
@@ -31,26 +34,3 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def save_state_dict(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]) -> None:
     """Write a plain ``{name: tensor}`` file atomically (no partial file on failure)."""
     atomic_write(path, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp))
-
-
-def umask() -> int:
-    """The process's umask (read without changing it for longer than a call)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, write) -> None:
-    """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    # mkstemp makes the file private (0600); results are shared, so give it the usual umask mode.
-    os.chmod(tmp, 0o666 & ~umask())
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

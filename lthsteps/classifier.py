@@ -29,7 +29,8 @@ from torch import nn
 from torchvision import datasets, transforms
 from torchvision.models import resnet
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.checkpoints import load_state_dict, save_state_dict
+from lthsteps.files import atomic_write
 from lthsteps.masks import apply_masks, check_masks_fit, load_masks, sparsity_report, zeros_violations
 
 ARCHS = {"resnet18": (resnet.BasicBlock, [2, 2, 2, 2]), "resnet50": (resnet.Bottleneck, [3, 4, 6, 3])}

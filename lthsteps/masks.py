@@ -38,7 +38,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lthsteps.checkpoints import atomic_write, load_state_dict
+from lthsteps.checkpoints import load_state_dict
+from lthsteps.files import atomic_write
 
 GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head", "mask_head", "keypoint_head", "other")
 KINDS = ("conv", "linear")

@@ -42,11 +42,12 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 
 from lthsteps.backbone import map_backbone
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.checkpoints import load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.distributed import (check_same_on_every_rank, end_process_group, make_distributed, mask_digest,
                                   nonzero_pattern, on_main_process, start_process_group, threads_per_rank,
                                   world_size)
+from lthsteps.files import atomic_write
 from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
 from lthsteps.mm import bind_dataset, build_model, load_config
 from lthsteps.resume import OWN_CHECKPOINT, REWIND_FILE, checkpoint_iteration, resume_or_start, run_identity
