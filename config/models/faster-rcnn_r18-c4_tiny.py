@@ -2,6 +2,9 @@
 # names (base = stem..layer3, top = layer4 as shared RoI head), 1/4 of the channel width, trained from
 # scratch on the generated 160 px dataset so that a whole pruning sweep runs on 2 CPU cores.
 _base_ = ['./faster-rcnn_r18-c4_voc.py', './_base_/tiny_schedule.py']
+# WidthResLayer below is lthsteps' (lthsteps.layers): importing lthsteps.modules registers it, so that
+# MMDetection's own tools build this model too.
+custom_imports = dict(imports=['lthsteps.modules'], allow_failed_imports=False)
 
 width = 16  # ResNet base width (64 in ResNet-18)
 norm_cfg = dict(type='BN', requires_grad=True)
