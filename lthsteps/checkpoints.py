@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import torch
+
+from lthsteps.files import atomic_write
 
 # Weights files are never unpickled with weights_only=False: a pickle can run any code. Plain tensor
 # dicts load with torch's weights-only unpickler; MMEngine checkpoints (meta, message hub, optimizer
@@ -88,26 +89,3 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def save_state_dict(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]) -> None:
     """Write a plain ``{name: tensor}`` file atomically (no partial file on failure)."""
     atomic_write(path, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp))
-
-
-def umask() -> int:
-    """The process's umask (read without changing it for longer than a call)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, write) -> None:
-    """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    # mkstemp makes the file private (0600); results are shared, so give it the usual umask mode.
-    os.chmod(tmp, 0o666 & ~umask())
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -29,8 +29,11 @@ from torch import nn
 from torchvision import datasets, transforms
 from torchvision.models import resnet
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
-from lthsteps.masks import apply_masks, check_masks_fit, load_masks, sparsity_report, zeros_violations
+from lthsteps.checkpoints import save_state_dict
+from lthsteps.files import atomic_write
+from lthsteps.masks import apply_masks, sparsity_report
+from lthsteps.run_contract import (check_rewind_pair, check_schedule, check_zero_off_mask, load_fitting_init,
+                                   load_fitting_masks, save_weights_verified)
 
 ARCHS = {"resnet18": (resnet.BasicBlock, [2, 2, 2, 2]), "resnet50": (resnet.Bottleneck, [3, 4, 6, 3])}
 # MMDetection's data_preprocessor normalisation (its RGB 0..255 means/stds divided by 255), so
@@ -184,23 +187,12 @@ def check_inputs(model: nn.Module, args: argparse.Namespace) -> tuple[dict, dict
     """Fail before training on init weights / masks that do not fit, or a bad iteration; return the
     masks and the init weights (empty without ``--init``)."""
     state = model.state_dict()
-    init = load_state_dict(args.init) if args.init else {}
-    if args.init:
-        problems = sorted(set(state) ^ set(init)) + [k for k in set(state) & set(init)
-                                                       if state[k].shape != init[k].shape]
-        if problems:
-            raise ValueError(f"init weights {args.init} do not fit {args.arch} at width {args.width} with "
-                             f"{model.fc.out_features} classes: {problems[:4]} — give weights of the same "
-                             "architecture, width and class count")
-    masks = load_masks(args.mask)[0] if args.mask else {}
-    check_masks_fit(masks, state)
-    for what, iteration in (("rewind", args.rewind_iter), ("start", args.start_iter)):
-        if iteration is not None and not 0 <= iteration <= args.iters:
-            raise ValueError(f"{what} iteration {iteration} is outside training (0..{args.iters})")
-    if args.start_iter and not args.init:
-        raise ValueError("--start-iter resumes from rewind weights: give them with --init")
-    if (args.rewind_iter is None) != (args.rewind_out is None):
-        raise ValueError("--rewind-iter and --rewind-out go together")
+    model_name = f"{args.arch} at width {args.width} with {model.fc.out_features} classes"
+    init = load_fitting_init(args.init, state, model_name,
+                             "give weights of the same architecture, width and class count")
+    masks = load_fitting_masks(args.mask, state)
+    check_schedule(args.iters, args.rewind_iter, args.start_iter, bool(args.init))
+    check_rewind_pair(args.rewind_iter, args.rewind_out)
     return masks, init
 
 
@@ -222,19 +214,14 @@ def main(argv: list[str] | None = None) -> int:
                               rewind_iter=args.rewind_iter, log=lambda line: print(line, flush=True))
     seconds = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    bad = zeros_violations(state, masks)
-    if bad:
-        raise RuntimeError(f"final weights are not zero where the mask {args.mask} is zero: {bad}")
+    check_zero_off_mask(state, masks, args.mask)
     report = {"arch": args.arch, "width": args.width, "classes": train_set.classes, "iterations": args.iters,
               "start_iter": args.start_iter, "seed": args.seed, "train_seconds": round(seconds, 2),
               "val_top1": accuracy(model, val_set), "init": str(args.init) if args.init else None,
               "mask": str(args.mask) if args.mask else None, **sparsity_report(state, masks)}
     if rewind is not None:
         save_state_dict(args.rewind_out, rewind)
-    save_state_dict(args.out, state)
-    if masks and zeros_violations(load_state_dict(args.out), masks):
-        Path(args.out).unlink()
-        raise RuntimeError(f"{args.out} is not zero off-mask after saving; removed it")
+    save_weights_verified(args.out, state, masks)
     atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
     print(json.dumps({k: report[k] for k in ("iterations", "train_seconds", "val_top1")}))
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lthsteps.checkpoints import atomic_write
+from lthsteps.files import atomic_write
 from lthsteps.summary import METRICS
 
 # The summary table's mAP column of every task: bbox, segm, keypoints and VOC mAP.

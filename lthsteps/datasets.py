@@ -24,7 +24,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lthsteps.checkpoints import atomic_write
+from lthsteps.files import atomic_write
 
 SPLITS = ("train", "val")
 

@@ -36,8 +36,9 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, umask
+from lthsteps.checkpoints import load_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
+from lthsteps.files import atomic_write, umask
 from lthsteps.metrics import IOU_TYPES, coco_metrics
 from lthsteps.mm import bind_dataset, build_model, load_config, model_tasks
 

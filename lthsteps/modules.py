@@ -1,6 +1,7 @@
 """Importing this module registers every MMDetection/MMEngine extension of ``lthsteps``.
 
-Model configs name it in ``custom_imports`` (``lthsteps.mm.load_config`` adds it).
+Model configs that use one of them name it in ``custom_imports``, so that MMDetection's own tools
+build them too (tests/test_model_configs.py); ``lthsteps.mm.load_config`` adds it to any other config.
 """
 from lthsteps import hooks, keypoint_data, keypoint_head, layers  # noqa: F401
 from lthsteps import metrics  # noqa: F401

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lthsteps.checkpoints import atomic_write
+from lthsteps.files import atomic_write
 
 # Table column -> (metrics.json section, key); a column appears when its section is not null.
 METRICS = {

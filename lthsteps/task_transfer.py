@@ -23,7 +23,8 @@ from pathlib import Path
 
 from torch import Tensor
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.checkpoints import load_state_dict, save_state_dict
+from lthsteps.files import atomic_write
 from lthsteps.masks import GROUPS, group_of, load_masks, save_masks, sparsity_report
 
 DEFAULT_GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head")

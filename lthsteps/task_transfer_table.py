@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lthsteps.checkpoints import atomic_write
+from lthsteps.files import atomic_write
 
 TASK_NAMES = {"bbox": "Det", "segm": "Seg", "keypoints": "Keypoint"}
 

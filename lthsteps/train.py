@@ -42,14 +42,17 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 
 from lthsteps.backbone import map_backbone
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.checkpoints import load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.distributed import (check_same_on_every_rank, end_process_group, make_distributed, mask_digest,
                                   nonzero_pattern, on_main_process, start_process_group, threads_per_rank,
                                   world_size)
-from lthsteps.masks import check_masks_fit, load_masks, sparsity_report, zeros_violations
+from lthsteps.files import atomic_write
+from lthsteps.masks import load_masks, sparsity_report
 from lthsteps.mm import bind_dataset, build_model, load_config
 from lthsteps.resume import OWN_CHECKPOINT, REWIND_FILE, checkpoint_iteration, resume_or_start, run_identity
+from lthsteps.run_contract import (check_rewind_pair, check_schedule, check_zero_off_mask, load_fitting_init,
+                                   load_fitting_masks, save_weights_verified)
 
 PRETRAINED_IN_WORK_DIR = "pretrained_backbone.pth"
 
@@ -93,24 +96,11 @@ def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: i
     if init and pretrained:
         raise ValueError("--init and --pretrained exclude each other: a round's --init weights already "
                          "descend from the pretrained backbone")
-    if init:
-        init_state = load_state_dict(init)
-        missing = sorted(set(state) - set(init_state))
-        unexpected = sorted(set(init_state) - set(state))
-        shapes = [k for k in set(state) & set(init_state) if state[k].shape != init_state[k].shape]
-        if missing or unexpected or shapes:
-            raise ValueError(f"init weights {init} do not fit the model of this config: missing {missing[:3]}, "
-                             f"unexpected {unexpected[:3]}, shape mismatch {shapes[:3]} — "
-                             "use the rewind/dense weights made with the same model config")
-    if mask:
-        check_masks_fit(load_masks(mask)[0], state)
-    max_iters = cfg.train_cfg.get("max_iters")
-    for what, iteration in (("rewind", rewind_iter), ("start", start_iter)):
-        if iteration is not None and max_iters is not None and not 0 <= iteration <= max_iters:
-            raise ValueError(f"{what} iteration {iteration} is outside training (0..{max_iters}): "
-                             "set rewind_iter in the config to a value in that range")
-    if start_iter and not init:
-        raise ValueError("--start-iter resumes from rewind weights: give them with --init")
+    load_fitting_init(init, state, "the model of this config",
+                      "use the rewind/dense weights made with the same model config")
+    load_fitting_masks(mask, state)
+    check_schedule(cfg.train_cfg.get("max_iters"), rewind_iter, start_iter, bool(init),
+                   hint="set rewind_iter in the config to a value in that range")
     return state
 
 
@@ -168,17 +158,11 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
         ranks["mask_sha256"] = check_same_on_every_rank(mask_digest(masks), f"mask {args.mask}")
         ranks["nonzero_sha256"] = check_same_on_every_rank(
             mask_digest(nonzero_pattern(state, list(masks))), f"zero pattern of the trained weights under {args.mask}")
-    bad = zeros_violations(state, masks)
-    if bad:
-        raise RuntimeError(f"final weights are not zero where the mask {args.mask} is zero: {bad}")
+    bad = check_zero_off_mask(state, masks, args.mask)
     report |= {"mask_meta": meta, "zeros_violations": bad, "ranks": ranks, **sparsity_report(state, masks)}
     if not is_main_process():  # the other ranks hold the same weights; rank 0 writes them
         return report, state
-    save_state_dict(args.out, state)
-    # Verify the file as written, not just the in-memory weights.
-    if args.mask and zeros_violations(load_state_dict(args.out), masks):
-        Path(args.out).unlink()
-        raise RuntimeError(f"{args.out} is not zero off-mask after saving; removed it")
+    save_weights_verified(args.out, state, masks)
     if args.rewind_out:
         atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
     if args.report:
@@ -212,8 +196,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default=None,
                         help="override config keys, e.g. train_cfg.max_iters=10")
     args = parser.parse_args(argv)
-    if (args.rewind_iter is None) != (args.rewind_out is None):
-        parser.error("--rewind-iter and --rewind-out go together")
+    try:
+        check_rewind_pair(args.rewind_iter, args.rewind_out)
+    except ValueError as err:
+        parser.error(str(err))
     if (args.metrics is None) != (args.detections is None):
         parser.error("--metrics and --detections go together")
     if not args.config.is_file():

@@ -1,4 +1,4 @@
-"""Weight files: atomic writes with ordinary permissions, plain and MMEngine checkpoints load alike."""
+"""Weight files: written with ordinary permissions, plain and MMEngine checkpoints load alike."""
 from __future__ import annotations
 
 import os
@@ -7,26 +7,16 @@ import stat
 import pytest
 import torch
 
-from lthsteps.checkpoints import atomic_write, load_state_dict, save_state_dict
+from lthsteps.checkpoints import load_state_dict, save_state_dict
 
 
-def test_atomic_write_follows_the_umask_not_mkstemps_0600(tmp_path):
+def test_saved_weights_follow_the_umask_not_mkstemps_0600(tmp_path):
     old = os.umask(0o022)
     try:
         save_state_dict(tmp_path / "w.pth", {"a": torch.zeros(2)})
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "w.pth").stat().st_mode) == 0o644
-
-
-def test_failed_write_leaves_no_file(tmp_path):
-    def broken(tmp):
-        open(tmp, "w").write("half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        atomic_write(tmp_path / "out.json", broken)
-    assert list(tmp_path.iterdir()) == []
 
 
 def _message_hub_state() -> dict:

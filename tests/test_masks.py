@@ -257,6 +257,20 @@ def test_unknown_scope():
         magnitude_masks(odd_weights(), 0.5, scope="local")
 
 
+def test_a_scope_is_one_registry_entry_and_a_cli_choice(monkeypatch, tmp_path, checkpoint):
+    from lthsteps.masks import SCOPES
+
+    def keep_all(scores, weights, sparsity):  # a trivial scope: prunes nothing
+        return {name: torch.ones_like(weights[name], dtype=torch.bool) for name in scores}
+
+    monkeypatch.setitem(SCOPES, "dense", keep_all)
+    assert n_pruned(magnitude_masks(odd_weights(), 0.5, scope="dense")) == 0
+    out = tmp_path / "mask.npz"
+    argv = ["--weights", checkpoint, "--sparsity", "0.5", "--groups", "neck", "--scope", "dense"]
+    assert run_cli("prune", *argv, "--out", out, "--report", tmp_path / "r.json") == 0
+    assert n_pruned(load_masks(out)[0]) == 0
+
+
 def test_empty_weights():
     with pytest.raises(ValueError, match="no weights to prune: select groups/kinds"):
         magnitude_masks({}, 0.5)

@@ -337,7 +337,7 @@ def test_failed_run_leaves_no_partial_dataset(tmp_path, monkeypatch):
     def fail(*_args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sd, "write_classification_split", fail)
+    monkeypatch.setattr(sd.writer, "write_classification_split", fail)  # where generate() looks it up
     with pytest.raises(RuntimeError, match="disk full"):
         _generate(tmp_path / "d", TINY)
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,10 @@
 # The embedded-default analog of faster-rcnn_r18-c4_voc.py: the same C4 structure and parameter
 # names (base = stem..layer3, top = layer4 as shared RoI head), 1/4 of the channel width, trained from
 # scratch on the generated 160 px dataset so that a whole pruning sweep runs on 2 CPU cores.
-_base_ = './faster-rcnn_r18-c4_voc.py'
+_base_ = ['./faster-rcnn_r18-c4_voc.py', './_base_/tiny_schedule.py']
+# WidthResLayer below is lthsteps' (lthsteps.layers): importing lthsteps.modules registers it, so that
+# MMDetection's own tools build this model too.
+custom_imports = dict(imports=['lthsteps.modules'], allow_failed_imports=False)
 
 width = 16  # ResNet base width (64 in ResNet-18)
 norm_cfg = dict(type='BN', requires_grad=True)
@@ -45,13 +48,6 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=train_pipeline, filter_cfg=dict(min_size=4)))
 test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))
 
-# ~8 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80%.
+# ~8 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80% (_base_/tiny_schedule.py).
 max_iters = 1200
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
-optim_wrapper = dict(optimizer=dict(lr=0.04))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[960], gamma=0.1),
-]
-# A checkpoint every quarter of training: a killed job resumes from the last one (lthsteps.resume).
-default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters // 4))
+train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.04)

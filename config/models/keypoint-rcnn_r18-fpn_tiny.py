@@ -2,7 +2,7 @@
 # and parameter names as mask-rcnn_r18-fpn_tiny.py's backbone/neck/RPN/box head (1/4 width, 64-channel
 # FPN), a keypoint head of 4 convs of 64 channels (the paper's: 8 of 512), trained from scratch on the
 # person category (the only one with keypoints) of the generated data at its own 160 px.
-_base_ = './keypoint-rcnn_r18-fpn_coco.py'
+_base_ = ['./keypoint-rcnn_r18-fpn_coco.py', './_base_/tiny_schedule.py']
 
 width = 16  # ResNet base width (64 in ResNet-18)
 channels = 64  # FPN and head width (256 in the paper's models)
@@ -48,14 +48,7 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, b
                                      filter_cfg=dict(filter_empty_gt=True, min_size=4, min_keypoints=1)))
 test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))
 
-# ~2.7 epochs of the generated training images at batch 4, SGD with a 10x decay at 80%: the
-# default sweeps of both tasks and backbones fit in 10 minutes on 2 cores (README).
+# ~2.7 epochs of the generated training images at batch 4, SGD with a 10x decay at 80%
+# (_base_/tiny_schedule.py): the default sweeps of both tasks and backbones fit in 10 minutes on 2 cores (README).
 max_iters = 400
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
-optim_wrapper = dict(optimizer=dict(lr=0.02), clip_grad=dict(max_norm=35, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[320], gamma=0.1),
-]
-# A checkpoint every quarter of training: a killed job resumes from the last one (lthsteps.resume).
-default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters // 4))
+train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.02)

@@ -3,6 +3,9 @@
 # has no keypoint branch: it is lthsteps' KeypointRoIHead / KeypointRCNNHead (8 convs of 512
 # channels, 14x14 RoIs -> 56x56 heatmaps) in place of the mask branch; same 1x schedule.
 _base_ = './mask-rcnn_r50-fpn_coco.py'
+# The keypoint head, dataset and transforms below are lthsteps' (lthsteps.keypoint_head, .keypoint_data):
+# importing lthsteps.modules registers them, so that MMDetection's own tools build this model too.
+custom_imports = dict(imports=['lthsteps.modules'], allow_failed_imports=False)
 
 model = dict(
     type='TwoStageDetector',

@@ -2,7 +2,7 @@
 # parameter names at 1/4 of the channel width, trained from scratch on the generated COCO-format data
 # at their own 160 px (measured at 400 iterations: bbox mAP 0.152 at 160 px, 0.105 upscaled to 224 px,
 # and 18% less time per iteration) so that a pruning sweep runs on 2 CPU cores.
-_base_ = './mask-rcnn_r18-fpn_coco.py'
+_base_ = ['./mask-rcnn_r18-fpn_coco.py', './_base_/tiny_schedule.py']
 
 width = 16  # ResNet base width (64 in ResNet-18): stages give 16, 32, 64, 128 channels
 fpn = 64
@@ -48,16 +48,9 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, b
                         dataset=dict(pipeline=train_pipeline, filter_cfg=dict(min_size=4)))
 test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))
 
-# ~2.7 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80%: the default
-# sweeps of both tasks and backbones fit in 10 minutes on 2 cores (README).
+# ~2.7 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80% (_base_/tiny_schedule.py):
+# the default sweeps of both tasks and backbones fit in 10 minutes on 2 cores (README).
 max_iters = 400
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 # LR 0.02 as the Keypoint R-CNN (400 iterations, seed 0: R18 bbox mAP 0.191 at 0.02, 0.152 at 0.04;
 # R50 diverged at 0.04, 0.166 at 0.02).
-optim_wrapper = dict(optimizer=dict(lr=0.02), clip_grad=dict(max_norm=35, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=[320], gamma=0.1),
-]
-# A checkpoint every quarter of training: a killed job resumes from the last one (lthsteps.resume).
-default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=max_iters // 4))
+train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.02)
