@@ -5,7 +5,9 @@
 
 The workflow's training jobs evaluate the weights they have just trained in their own process
 (``lthsteps.train --metrics --detections`` calls ``evaluate`` below: the same metrics, without a
-second job's start-up); this command evaluates any weights file on its own.
+second job's start-up); this command evaluates any weights file on its own. Given ``--mask`` (the
+mask the weights were trained under), it refuses weights that are not exactly zero where the mask
+prunes, before any detection: no metric is computed on weights that break their mask.
 
 Evaluates every task the model has (bbox; segm with a mask head; keypoints with a keypoint head).
 Writes the raw results in COCO results format, what later analyses and TIDE read —
@@ -39,6 +41,7 @@ from mmengine.config import DictAction
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.files import atomic_write, umask
+from lthsteps.masks import check_zeros, load_masks
 from lthsteps.metrics import IOU_TYPES, coco_metrics
 from lthsteps.mm import bind_dataset, build_model, load_config, model_tasks
 
@@ -114,6 +117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--config", required=True, type=Path, help="MMDetection config the weights belong to")
     parser.add_argument("--dataset", required=True, type=Path, help="dataset descriptor JSON (lthsteps.datasets)")
     parser.add_argument("--weights", required=True, type=Path)
+    parser.add_argument("--mask", type=Path, help="the mask the weights were trained under: weights that are not "
+                        "exactly zero where it prunes are refused, before any detection")
     parser.add_argument("--metrics", required=True, type=Path, help="metrics JSON to write")
     parser.add_argument("--detections", required=True, type=Path,
                         help="folder to write the raw results to: bbox.json (+ segm.json, keypoints.json)")
@@ -148,9 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
+        weights = load_state_dict(args.weights)
+        if args.mask:
+            check_zeros(weights, load_masks(args.mask)[0], str(args.weights), str(args.mask))
         descriptor = load_descriptor(args.dataset)
         cfg = bind_dataset(load_config(args.config, args.cfg_options), descriptor)
-        weights = load_state_dict(args.weights)
         build_model(cfg).load_state_dict(weights, strict=True)
     except (DatasetError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -141,3 +141,11 @@ def test_a_results_dir_under_a_file_is_rejected(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match=r"results_dir .*file/results: .*file is not a writable folder"):
         check(_config(results_dir=str(tmp_path / "file/results")), REPO)
+
+
+def test_the_schema_offers_exactly_the_registered_pruning_scopes():
+    from lthsteps.masks.magnitude import SCOPES
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    scope = schema["properties"]["strategies"]["additionalProperties"]["properties"]["scope"]
+    assert scope["enum"] == list(SCOPES)

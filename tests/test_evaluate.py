@@ -7,6 +7,9 @@ import json
 
 import numpy as np
 import pytest
+import torch
+
+from conftest import REPO
 
 from lthsteps.evaluate import voc_metrics, write_results
 from lthsteps.metrics import STATS, coco_metrics, keypoint_results
@@ -144,3 +147,26 @@ def test_box_metrics_cover_the_models_classes_only(gt):
     assert persons["mAP"] > 3 * everything["mAP"]  # the other categories are not the model's misses
     with pytest.raises(ValueError, match="not categories of the annotation file"):
         coco_metrics(gt, dets, classes=["giraffe"])
+
+
+def test_the_evaluate_step_refuses_weights_that_break_their_mask(tmp_path, capsys):
+    from lthsteps.checkpoints import save_state_dict
+    from lthsteps.evaluate import main
+    from lthsteps.masks import save_masks
+    from lthsteps.mm import build_model, load_config
+
+    config = REPO / "config/models/faster-rcnn_r18-c4_tiny.py"
+    state = build_model(load_config(config)).state_dict()
+    save_state_dict(tmp_path / "dense.pth", state)  # never trained under the mask: non-zero everywhere
+    weight = "backbone.conv1.weight"
+    pruned = torch.ones_like(state[weight], dtype=torch.bool)
+    pruned.view(-1)[:7] = False
+    save_masks(tmp_path / "mask.npz", {weight: pruned}, {})
+    descriptor = tmp_path / "dataset.json"
+    descriptor.write_text("{}")  # never read: the weights are refused first
+    argv = ["--config", str(config), "--dataset", str(descriptor), "--weights", str(tmp_path / "dense.pth"),
+            "--mask", str(tmp_path / "mask.npz"), "--metrics", str(tmp_path / "metrics.json"),
+            "--detections", str(tmp_path / "detections")]
+    assert main(argv) == 2
+    assert f"not zero where {tmp_path / 'mask.npz'} prunes: 7 non-zero weights in {weight} (7)" in capsys.readouterr().err
+    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "detections").exists()

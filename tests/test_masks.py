@@ -657,19 +657,26 @@ def test_cli_user_error_has_no_traceback(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_report_cli_counts_zeros_violations(tmp_path, checkpoint):
+def test_report_cli_refuses_weights_that_break_their_mask(tmp_path, checkpoint, capsys):
     mask_path, report_path = tmp_path / "mask.npz", tmp_path / "report.json"
     argv = ["--weights", checkpoint, "--sparsity", "0.5", "--groups", "rpn,box_head"]
     assert run_cli("prune", *argv, "--out", mask_path, "--report", tmp_path / "prune.json") == 0
     masks, meta = load_masks(mask_path)
     trained = detector_state_dict()
     apply_masks(trained, masks)
-    trained["rpn_head.rpn_cls.weight"].fill_(1.0)  # a training step that ignored the mask
     save_state_dict(tmp_path / "trained.pth", trained)
     assert run_cli("report", "--weights", tmp_path / "trained.pth", "--mask", mask_path, "--out", report_path) == 0
     report = json.loads(report_path.read_text())
-    assert report["zeros_violations"] == {"rpn_head.rpn_cls.weight": int((~masks["rpn_head.rpn_cls.weight"]).sum())}
+    assert report["zeros_violations"] == {}
     assert report["meta"] == meta and report["network"]["pruned"] == n_pruned(masks)
+    report_path.unlink()
+    trained["rpn_head.rpn_cls.weight"].fill_(1.0)  # a training step that ignored the mask
+    save_state_dict(tmp_path / "trained.pth", trained)
+    assert run_cli("report", "--weights", tmp_path / "trained.pth", "--mask", mask_path, "--out", report_path) == 2
+    n = int((~masks["rpn_head.rpn_cls.weight"]).sum())
+    assert f"not zero where {mask_path} prunes: {n:,} non-zero weights in rpn_head.rpn_cls.weight ({n})" in \
+        capsys.readouterr().err
+    assert not report_path.exists()
 
 
 def test_report_cli_rejects_mask_of_another_model(tmp_path, checkpoint, capsys):

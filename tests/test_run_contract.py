@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lthsteps.checkpoints import load_state_dict, save_state_dict
-from lthsteps.masks import save_masks
+from lthsteps.masks import MaskViolation, save_masks
 from lthsteps.run_contract import (check_init_fits, check_rewind_pair, check_schedule, check_weights_file,
                                    check_zero_off_mask, init_mismatch, load_fitting_init, load_fitting_masks,
                                    save_weights_verified)
@@ -99,8 +99,8 @@ def test_rewind_iter_and_out_go_together():
 def test_trained_weights_off_the_mask_are_rejected():
     assert check_zero_off_mask(pruned(state()), mask(), "m.npz") == {}
     assert check_zero_off_mask(state(), {}, None) == {}  # a dense run: nothing to check
-    with pytest.raises(RuntimeError, match=re.escape(
-            "final weights are not zero where the mask m.npz is zero: {'conv.weight': 18}")):
+    with pytest.raises(MaskViolation, match=re.escape(
+            "the trained weights: not zero where m.npz prunes: 18 non-zero weights in conv.weight (18): ")):
         check_zero_off_mask(state(), mask(), "m.npz")
 
 

@@ -13,7 +13,7 @@ from lthsteps.masks.groups import (GROUPS, KINDS, check_choices, compile_pattern
                                    prunable_weights)
 from lthsteps.masks.magnitude import SCOPES, iterative_sparsities, magnitude_masks
 from lthsteps.masks.maskfile import load_masks, save_masks_and_report
-from lthsteps.masks.measure import _ratio, sparsity_report, zeros_violations
+from lthsteps.masks.measure import _ratio, check_zeros, sparsity_report, zeros_violations
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +123,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     """Write the sparsity report of a (trained) checkpoint, with pruned weights that are non-zero."""
     state_dict = load_state_dict(args.weights)
     masks, meta = load_masks(args.mask)
+    check_zeros(state_dict, masks, str(args.weights), str(args.mask))  # a report of such weights would mislead
     report = {
         "weights": str(args.weights),
         "mask": str(args.mask),

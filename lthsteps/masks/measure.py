@@ -45,6 +45,21 @@ def zeros_violations(state_dict: Mapping[str, Tensor], masks: Mapping[str, Tenso
     return {name: n for name, n in counts.items() if n}
 
 
+class MaskViolation(ValueError):
+    """Weights that are not exactly zero where their mask prunes."""
+
+
+def check_zeros(state_dict: Mapping[str, Tensor], masks: Mapping[str, Tensor], weights: str, mask: str) -> None:
+    """MaskViolation naming every tensor (the first few, and how many more) with non-zeros off the mask."""
+    bad = zeros_violations(state_dict, masks)
+    if bad:
+        shown = ", ".join(f"{name} ({n})" for name, n in list(bad.items())[:5])
+        more = f" and {len(bad) - 5} more tensors" if len(bad) > 5 else ""
+        raise MaskViolation(f"{weights}: not zero where {mask} prunes: {sum(bad.values()):,} non-zero weights in "
+                            f"{shown}{more}: use the weights trained under this mask (the run's weights.pth), or "
+                            "the mask they were trained with")
+
+
 def sparsity_report(state_dict: Mapping[str, Tensor], masks: Mapping[str, Tensor]) -> dict:
     """Pruned counts of the network, of each module group and of each masked layer (JSON-ready).
 
