@@ -78,7 +78,7 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
     cfg.resume = resume_from is not None
     if resume_from is not None:
         cfg.load_from = f"{OWN_CHECKPOINT}{resume_from}"
-    hooks = list(cfg.get("custom_hooks", []))
+    hooks = list(cfg.get("custom_hooks", [])) + [dict(type="RngStateHook")]  # a resumed run is the same run
     if mask:
         hooks.append(dict(type="MaskHook", mask_file=str(mask)))
     if rewind_iter is not None:

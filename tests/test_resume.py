@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import TINY_CONFIG
 from lthsteps.checkpoints import load_state_dict, save_state_dict
@@ -97,3 +98,11 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
     assert zeros_violations(load_state_dict(tmp_path / "weights.pth"), masks) == {}
     assert report["zeros_violations"] == {}
     assert report["network"]["pruned"] == sum(int((~m).sum()) for m in masks.values())
+    # The resumed run is the uninterrupted run, bit for bit (RNG states restored with the checkpoint).
+    whole = [arg.replace(str(work), str(tmp_path / "whole_work")).replace(str(tmp_path / "weights.pth"),
+             str(tmp_path / "whole.pth")).replace(str(tmp_path / "train.json"), str(tmp_path / "whole.json"))
+             for arg in command]
+    uninterrupted = subprocess.run(whole, capture_output=True, text=True)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
+    resumed, straight = load_state_dict(tmp_path / "weights.pth"), load_state_dict(tmp_path / "whole.pth")
+    assert all(torch.equal(resumed[name], straight[name]) for name in straight)
