@@ -89,10 +89,6 @@ def model_dataset(wildcards):
     return paths.dataset_descriptor(R, config["models"][wildcards.model]["dataset"])
 
 
-def rewind_iter(wildcards):
-    return config["models"][wildcards.model]["rewind_iter"]
-
-
 def pretrained_input(wildcards):
     """`{"pretrained": weights}` for a model initialised from a classifier, else nothing."""
     classifier = config["models"][wildcards.model].get("pretrained")

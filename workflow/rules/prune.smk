@@ -23,7 +23,7 @@ rule train_dense:
         **TRAIN,
     params:
         work_dir=f"{DENSE}/work",
-        rewind_iter=rewind_iter,
+        rewind_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
         pretrained=pretrained_arg,
         options=cfg_options,
     shell:
@@ -74,7 +74,7 @@ rule train_round:
         **TRAIN,
     params:
         work_dir=f"{ROUND}/work",
-        start_iter=rewind_iter,
+        start_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
         options=cfg_options,
     shell:
         f"{TRAIN_TICKET} > {{log}} 2>&1"

@@ -49,7 +49,7 @@ rule train_task_transfer:
         **TRAIN,
     params:
         work_dir=f"{TASK_TRANSFER}/work",
-        start_iter=rewind_iter,
+        start_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
         options=cfg_options,
     shell:
         f"{TRAIN_TICKET} > {{log}} 2>&1"
