@@ -199,10 +199,14 @@ def check_inputs(model: nn.Module, args: argparse.Namespace) -> tuple[dict, dict
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    train_set, val_set = image_folders(args.data, args.image_size, args.cache_images)
-    torch.manual_seed(args.seed)
-    model = build_classifier(args.arch, args.width, len(train_set.classes))
-    masks, init = check_inputs(model, args)
+    try:  # bad input: one line naming the problem and the fix, before any training
+        train_set, val_set = image_folders(args.data, args.image_size, args.cache_images)
+        torch.manual_seed(args.seed)
+        model = build_classifier(args.arch, args.width, len(train_set.classes))
+        masks, init = check_inputs(model, args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if init:
         model.load_state_dict(init)
     model.to("cuda" if torch.cuda.is_available() else "cpu")

@@ -81,13 +81,16 @@ def test_masked_round_keeps_pruned_weights_zero(dense, synthetic_root, tmp_path)
     assert report["network"]["pruned"] == sum(int((~m).sum()) for m in masks.values())
 
 
-def test_bad_input_fails_before_training(dense, synthetic_root, tmp_path):
+def test_bad_input_fails_before_training(dense, synthetic_root, tmp_path, capsys):
     wide = build_classifier("resnet18", 16, 10).state_dict()
     torch.save(wide, tmp_path / "wide.pth")
-    with pytest.raises(ValueError, match="do not fit resnet18 at width 8"):
-        main(_args(synthetic_root, tmp_path, "--init", str(tmp_path / "wide.pth")))
-    with pytest.raises(ValueError, match="give them with --init"):
-        main(_args(synthetic_root, tmp_path, "--start-iter", "2"))
-    with pytest.raises(FileNotFoundError, match="ImageFolder"):
-        main(_args(tmp_path, tmp_path))
+    cases = ((["--init", str(tmp_path / "wide.pth")], "do not fit resnet18 at width 8"),
+             (["--start-iter", "2"], "give them with --init"))
+    for extra, message in cases:
+        assert main(_args(synthetic_root, tmp_path, *extra)) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert main(_args(tmp_path, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "ImageFolder" in err and err.count("\n") == 1
     assert not (tmp_path / "weights.pth").exists()
