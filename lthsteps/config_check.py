@@ -144,7 +144,7 @@ def _model_configs(config: Mapping, repo: Path) -> list[str]:
         where = f"models.{name}"
         try:
             ast.parse(path.read_text(), filename=str(path))
-            cfg = Config.fromfile(str(path))
+            cfg = Config.fromfile(str(path), import_custom_modules=False)  # parsing only: no torch import
         except SyntaxError as err:
             file = err.filename if err.filename not in (None, "<unknown>") else f"{path} or one of its _base_ files"
             problems.append(f"{where}.config: syntax error in {file}, line {err.lineno}: {err.msg}: fix the file")
