@@ -60,7 +60,7 @@ GROUPS = _by_custom_imports()
 
 
 def test_every_model_config_is_built_and_lthsteps_types_are_declared():
-    assert len(CONFIGS) == 10 and sum(map(len, GROUPS.values())) == len(CONFIGS)
+    assert len(CONFIGS) == 11 and sum(map(len, GROUPS.values())) == len(CONFIGS)
     # The configs with lthsteps' WidthResLayer (C4 tiny) or keypoint head/dataset/transforms.
     assert sorted(GROUPS["lthsteps.modules"]) == [
         "config/models/faster-rcnn_r18-c4_tiny.py", "config/models/keypoint-rcnn_r18-fpn_coco.py",
