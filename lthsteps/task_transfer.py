@@ -1,15 +1,18 @@
 """Ticket transfer between detectors (the paper's Appendix B, Table 5): a ticket found on one task
 (e.g. Mask R-CNN, det/seg) moved to another (Keypoint R-CNN) and the reverse.
 
-The ticket is the source's rewind weights plus its mask. Into the target's own weights (typically
-its rewind point) go the source's values and mask of every parameter of the transferred module
-groups — "all values till the box head, after which the model structures differ" — and the target
-keeps its own values, dense, everywhere else. Every parameter of those groups must exist in both
+The source's mask of every parameter of the transferred module groups goes onto the target's own
+weights (its rewind point), which keep their values where the mask keeps them: what the official
+release does (``task_transfer`` applies the source's mask to the target's own initial weights).
+With ``values`` (``--values``) the source's values move too, the source's ticket itself — what the
+paper's text says ("we transfer all values till box head modules, after which the model structures
+differ"). Either way the target keeps its own weights, dense, everywhere else (its task's head).
+Every parameter of those groups must exist in both
 models with the same shape, except the class-specific box outputs (``fc_cls``, ``fc_reg``), whose
 shape follows the number of classes: those stay the target's and are listed in the report. Any
 other difference means the models are incompatible (e.g. another backbone) and is an error.
 
-    python -m lthsteps.task_transfer --source-weights rewind.pth --source-mask mask.npz \
+    python -m lthsteps.task_transfer --source-mask mask.npz [--values --source-weights rewind.pth] \
         --target-weights target_rewind.pth --groups backbone_base,backbone_top,neck,rpn,box_head \
         --out-weights init.pth --out-mask mask.npz --report transfer.json
 """
@@ -32,22 +35,30 @@ DEFAULT_GROUPS = ("backbone_base", "backbone_top", "neck", "rpn", "box_head")
 CLASS_SPECIFIC = ("roi_head.bbox_head.fc_cls.", "roi_head.bbox_head.fc_reg.")
 
 
-def task_transfer(source: Mapping[str, Tensor], source_masks: Mapping[str, Tensor], target: Mapping[str, Tensor],
-                    groups: Sequence[str] = DEFAULT_GROUPS) -> tuple[dict[str, Tensor], dict[str, Tensor], dict]:
-    """Target weights with the source's values in ``groups``, the source's mask there, and a report.
+def task_transfer(source: Mapping[str, Tensor] | None, source_masks: Mapping[str, Tensor],
+                  target: Mapping[str, Tensor], groups: Sequence[str] = DEFAULT_GROUPS,
+                  values: bool = False) -> tuple[dict[str, Tensor], dict[str, Tensor], dict]:
+    """Target weights under the source's mask in ``groups`` (with the source's values there if
+    ``values``), that mask, and a report. ``source`` (the source's weights) is needed for ``values``;
+    without it the names and shapes are checked against the mask.
 
     Raises ValueError naming every incompatible parameter before anything is built.
     """
+    if values and source is None:
+        raise ValueError("transferring values needs the source's weights: give --source-weights")
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         raise ValueError(f"unknown module group(s) {unknown}: valid groups are {', '.join(GROUPS)}")
+    # Values need every parameter of the groups on both sides; a mask only needs its own tensors there.
+    source = source if values else source_masks
     in_groups = [n for n in source if group_of(n) in groups]
-    target_in_groups = [n for n in target if group_of(n) in groups]
-    kept_target, problems = [], []
+    target_in_groups = [n for n in target if group_of(n) in groups] if values else []
+    kept_target = sorted(n for n in target if group_of(n) in groups and n.startswith(CLASS_SPECIFIC))
+    problems = []
     for name in sorted(set(in_groups) | set(target_in_groups)):
         if name.startswith(CLASS_SPECIFIC):
-            kept_target.append(name)
-        elif name not in target:
+            continue
+        if name not in target:
             problems.append(f"{name} is in the source only")
         elif name not in source:
             problems.append(f"{name} is in the target only")
@@ -58,19 +69,23 @@ def task_transfer(source: Mapping[str, Tensor], source_masks: Mapping[str, Tenso
         raise ValueError(f"the models differ in the transferred groups {list(groups)} ({shown}): transfer between "
                          "detectors with the same backbone and neck, or transfer fewer groups")
     moved = [n for n in in_groups if n not in kept_target]
-    weights = {name: (source[name] if name in moved else tensor).clone() for name, tensor in target.items()}
+    weights = {name: (source[name] if values and name in moved else tensor).clone() for name, tensor in target.items()}
     masks = {name: mask for name, mask in source_masks.items() if name in moved}
     dropped = sorted(set(source_masks) - set(masks))
     for name, mask in masks.items():
         weights[name] = weights[name].masked_fill(~mask, 0)
-    report = {"transferred_groups": list(groups), "transferred": len(moved), "kept_target": kept_target,
+    report = {"transferred_groups": list(groups), "values": values, "transferred": len(moved),
+              "kept_target": kept_target,
               "source_mask_dropped": dropped, **sparsity_report(weights, masks)}
     return weights, masks, report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lthsteps.task_transfer", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source-weights", required=True, help="the ticket's values (source rewind weights)")
+    parser.add_argument("--values", action="store_true",
+                        help="transfer the source's values too, not only its mask (the paper's text; the official "
+                             "code transfers the mask onto the target's own weights)")
+    parser.add_argument("--source-weights", help="the ticket's values (source rewind weights), with --values")
     parser.add_argument("--source-mask", required=True, help="the ticket's mask file")
     parser.add_argument("--target-weights", required=True, help="the target detector's weights (its rewind point)")
     parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS), help="comma-separated module groups to transfer")
@@ -80,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         source_masks, meta = load_masks(args.source_mask)
-        weights, masks, report = task_transfer(load_state_dict(args.source_weights), source_masks,
-                                                 load_state_dict(args.target_weights), args.groups.split(","))
+        source = load_state_dict(args.source_weights) if args.source_weights else None
+        weights, masks, report = task_transfer(source, source_masks, load_state_dict(args.target_weights),
+                                               args.groups.split(","), values=args.values)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -152,14 +152,26 @@ def imagenet_source(wildcards):
 
 
 def task_transfer_inputs(wildcards):
-    """A task transfer's ticket (the source's rewind weights and final mask) and the target's rewind point."""
+    """A task transfer's ticket (its final mask; with `values` also the source's rewind weights) and the
+    target's rewind point."""
     t = config["task_transfers"][wildcards.task_transfer]
     source = config["experiments"][wildcards.source]
-    return {
-        "source_weights": f"{paths.dense_dir(paths.detector(R, source['model'], wildcards.seed))}/rewind.pth",
+    inputs = {
         "source_mask": f"{plan.final_round_dir(config, wildcards.source, t['prune_percent'], wildcards.seed)}/mask.npz",
         "target_weights": f"{DENSE.format(model=wildcards.model, seed=wildcards.seed)}/rewind.pth",
     }
+    if t["values"]:
+        inputs["source_weights"] = f"{paths.dense_dir(paths.detector(R, source['model'], wildcards.seed))}/rewind.pth"
+    return inputs
+
+
+def task_transfer_args(wildcards, input):
+    """--values --source-weights (with `values`) and --groups (if configured) of a task transfer."""
+    t = config["task_transfers"][wildcards.task_transfer]
+    args = [f"--values --source-weights {input.source_weights}"] if t["values"] else []
+    if "groups" in t:  # else lthsteps.task_transfer's default: up to the box head
+        args.append(f"--groups {','.join(t['groups'])}")
+    return " ".join(args)
 
 
 def train_shell(arguments):

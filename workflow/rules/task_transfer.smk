@@ -1,6 +1,7 @@
 # Task transfer (the paper's Appendix B, Table 5): each of two experiments' tickets at one prune
-# percent goes into the other's model up to the box head, trains from the target's rewind point, and
-# is evaluated; a table puts the transferred tickets next to the direct ones.
+# percent goes into the other's model up to the box head (its mask on the target's rewind weights,
+# or with `values` the ticket's values too), trains from the target's rewind point, and is
+# evaluated; a table puts the transferred tickets next to the direct ones.
 
 
 rule task_transfer:
@@ -18,15 +19,10 @@ rule task_transfer:
     resources:
         **LIGHT,
     params:
-        # Without `groups` in the config, lthsteps.task_transfer's default (up to the box head) applies.
-        groups=lambda wildcards: (
-            f"--groups {','.join(config['task_transfers'][wildcards.task_transfer]['groups'])}"
-            if "groups" in config["task_transfers"][wildcards.task_transfer]
-            else ""
-        ),
+        args=task_transfer_args,
     shell:
-        "python -m lthsteps.task_transfer --source-weights {input.source_weights} --source-mask {input.source_mask}"
-        " --target-weights {input.target_weights} {params.groups}"
+        "python -m lthsteps.task_transfer --source-mask {input.source_mask}"
+        " --target-weights {input.target_weights} {params.args}"
         " --out-weights {output.init} --out-mask {output.mask} --report {output.report} > {log} 2>&1"
 
 
