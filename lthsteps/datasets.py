@@ -10,6 +10,7 @@ read::
      "num_keypoints": 17 | null,                      # length of their keypoint list
      "voc_ap_mode": "11points" | "area" | null,      # VOC mAP as the paper reports it, or none
      "has_masks": false, "has_keypoints": false,
+     "keypoint_pixel_indices": false,                 # true: integer keypoints (real COCO), +0.5 on load
      "splits": {"train": {"ann_file": "/abs/train.json", "img_dir": "/abs/JPEGImages"},
                 "val":   {...}}}
 
@@ -104,7 +105,7 @@ def voc_to_coco(year_dir: Path, split: str, classes: list[str]) -> dict:
 
 
 def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, dict], classes: list[str] | None = None,
-            voc_ap_mode: str | None = None) -> dict:
+            voc_ap_mode: str | None = None, keypoint_pixel_indices: bool = False) -> dict:
     """Validate (and for VOC convert) a dataset; return its descriptor. Writes nothing on error."""
     if fmt not in ("coco", "voc"):
         raise DatasetError(f"unknown dataset format '{fmt}': use 'coco' or 'voc'")
@@ -137,6 +138,7 @@ def prepare(name: str, fmt: str, root: Path, out_dir: Path, splits: dict[str, di
         "voc_ap_mode": voc_ap_mode,
         "has_masks": any(a.get("segmentation") for a in anns),
         "has_keypoints": any(a.get("num_keypoints") for a in anns),
+        "keypoint_pixel_indices": keypoint_pixel_indices,
         "splits": descriptor_splits,
     }
 
@@ -171,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--classes-from", type=Path, default=None,
                       help="take the class names from a COCO JSON (VOC only)")
     prep.add_argument("--voc-ap-mode", choices=("11points", "area"), default=None)
+    prep.add_argument("--keypoint-pixel-indices", action="store_true",
+                      help="keypoints are integer pixel indices (real COCO): training adds 0.5, predictions "
+                           "are written back without it")
     prep.add_argument("--out", type=Path, required=True, help="descriptor JSON to write")
     args = parser.parse_args(argv)
     try:
@@ -181,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             from mmdet.datasets import VOCDataset
 
             classes = list(VOCDataset.METAINFO["classes"])
-        desc = prepare(args.name, args.format, args.root, args.out.parent, args.splits, classes, args.voc_ap_mode)
+        desc = prepare(args.name, args.format, args.root, args.out.parent, args.splits, classes, args.voc_ap_mode,
+                       args.keypoint_pixel_indices)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

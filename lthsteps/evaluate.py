@@ -89,7 +89,8 @@ def detect(cfg, weights: dict[str, torch.Tensor], work_dir: str) -> dict[str, li
     cfg.load_from = None
     tasks = model_tasks(cfg)
     cfg.test_evaluator = dict(type="CocoResultsDump", ann_file=cfg.test_dataloader.dataset.ann_file,
-                              metric=[t for t in tasks if t != "keypoints"], outfile_prefix=out_prefix)
+                              metric=[t for t in tasks if t != "keypoints"], outfile_prefix=out_prefix,
+                              keypoint_offset=cfg.test_dataloader.dataset.get("keypoint_offset", 0.0))
     runner = Runner.from_cfg(cfg)
     getattr(runner.model, "module", runner.model).load_state_dict(weights, strict=True)
     runner.test()

@@ -46,7 +46,16 @@ class CocoKeypointDataset(CocoDataset):
     handed to the pipeline has ``flip_indices``. ``filter_cfg`` may add ``min_keypoints``: training
     images with fewer labelled keypoints on non-ignored instances are dropped (Detectron2 drops
     images with none).
+
+    ``keypoint_offset`` is added to the x, y of every labelled keypoint: 0.5 for real COCO, whose
+    keypoints are integer pixel indices (Detectron2 adds 0.5 on load to put them at pixel centres,
+    and subtracts it from its predictions, as ``CocoResultsDump`` does); 0 for continuous
+    coordinates (the generated data).
     """
+
+    def __init__(self, *args, keypoint_offset: float = 0.0, **kwargs) -> None:
+        self.keypoint_offset = keypoint_offset
+        super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         self._keypoint_meta = None
@@ -83,7 +92,9 @@ class CocoKeypointDataset(CocoDataset):
         if len(keypoints) != num:
             raise ValueError(f"{self.ann_file}: annotation {ann.get('id')} has {len(keypoints)} keypoints, "
                              f"its dataset's keypoint list has {num}")
-        return dict(keypoints=keypoints, num_keypoints=int(np.count_nonzero(keypoints[:, 2] > 0)))
+        labelled = keypoints[:, 2] > 0
+        keypoints[labelled, :2] += self.keypoint_offset
+        return dict(keypoints=keypoints, num_keypoints=int(np.count_nonzero(labelled)))
 
     def filter_data(self) -> list[dict]:
         data_list = super().filter_data()

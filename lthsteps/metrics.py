@@ -37,10 +37,12 @@ STATS = {
 
 @METRICS.register_module()
 class CocoResultsDump(CocoMetric):
-    """``CocoMetric(format_only=True)`` that also dumps keypoint predictions."""
+    """``CocoMetric(format_only=True)`` that also dumps keypoint predictions, shifted back by the
+    dataset's ``keypoint_offset`` (see ``CocoKeypointDataset``) into the annotations' convention."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, keypoint_offset: float = 0.0, **kwargs) -> None:
         super().__init__(format_only=True, **kwargs)
+        self.keypoint_offset = keypoint_offset
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         super().process(data_batch, data_samples)
@@ -55,17 +57,18 @@ class CocoResultsDump(CocoMetric):
         files = super().results2json(results, outfile_prefix)
         if results and "keypoints" in results[0]:
             files["keypoints"] = f"{outfile_prefix}.keypoints.json"
-            dump(keypoint_results(results, self.cat_ids), files["keypoints"])
+            dump(keypoint_results(results, self.cat_ids, self.keypoint_offset), files["keypoints"])
         return files
 
 
-def keypoint_results(results: Sequence[dict], cat_ids: Sequence[int]) -> list[dict]:
-    """COCO keypoint results of the per-image prediction dicts ``CocoResultsDump`` collects."""
+def keypoint_results(results: Sequence[dict], cat_ids: Sequence[int], offset: float = 0.0) -> list[dict]:
+    """COCO keypoint results of the per-image prediction dicts ``CocoResultsDump`` collects, with
+    ``offset`` subtracted from x and y (the dataset's ``keypoint_offset``)."""
     out = []
     for result in results:
         for label, score, points, point_scores in zip(result["labels"], result["scores"], result["keypoints"],
                                                       result["keypoint_scores"]):
-            flat = np.concatenate([points, point_scores[:, None]], axis=1).reshape(-1)
+            flat = np.concatenate([points - offset, point_scores[:, None]], axis=1).reshape(-1)
             out.append({"image_id": result["img_id"], "category_id": cat_ids[label],
                         "keypoints": [float(v) for v in flat], "score": float(score)})
     return out

@@ -60,6 +60,11 @@ def model_tasks(cfg: Config) -> tuple[str, ...]:
         ("keypoints",) if roi_head.get("keypoint_head") else ())
 
 
+def keypoint_offset(descriptor: dict) -> float:
+    """0.5 where the dataset's keypoints are integer pixel indices (real COCO), else 0."""
+    return 0.5 if descriptor.get("keypoint_pixel_indices") else 0.0
+
+
 def bind_dataset(cfg: Config, descriptor: dict) -> Config:
     """Point the config's train/test dataloaders at a prepared dataset and size the heads for it.
 
@@ -87,6 +92,8 @@ def bind_dataset(cfg: Config, descriptor: dict) -> Config:
         spec = descriptor["splits"][split]
         dataset.update(data_root="", ann_file=spec["ann_file"], data_prefix=dict(img=spec["img_dir"] + "/"),
                        metainfo=dict(classes=classes))
+        if "keypoints" in tasks:
+            dataset.update(keypoint_offset=keypoint_offset(descriptor))
     if "ann_file" in cfg.get("test_evaluator", {}):
         cfg.test_evaluator["ann_file"] = descriptor["splits"]["val"]["ann_file"]
     _set_num_classes(cfg.model["roi_head"], len(classes))

@@ -2,6 +2,8 @@
 pipeline (flip, resize, packing) and a few iterations of the tiny keypoint config."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -200,3 +202,31 @@ def test_tiny_keypoint_rcnn_trains_and_predicts_keypoints(keypoint_descriptor, t
         empty = model.test_step(batch)
     assert empty[0].pred_instances.keypoints.shape == (0, 17, 2)
     assert empty[0].pred_instances.keypoint_scores.shape == (0, 17)
+
+
+def test_integer_pixel_keypoints_move_to_pixel_centres_and_back(tmp_path):
+    """Real COCO: +0.5 on load (Detectron2's convention), -0.5 on the written predictions, so a
+    perfect prediction of the loaded keypoint scores as the annotation."""
+    from lthsteps.keypoint_data import CocoKeypointDataset
+    from lthsteps.metrics import keypoint_results
+    from lthsteps.mm import keypoint_offset
+
+    names = ["nose", "left_eye", "right_eye"]
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+            "categories": [{"id": 1, "name": "person", "keypoints": names, "skeleton": []}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 30, 30], "area": 900,
+                             "iscrowd": 0, "num_keypoints": 2, "keypoints": [10, 12, 2, 20, 22, 1, 0, 0, 0]}]}
+    (tmp_path / "ann.json").write_text(json.dumps(coco))
+    assert keypoint_offset({"keypoint_pixel_indices": True}) == 0.5 and keypoint_offset({}) == 0.0
+    loaded = {}
+    for offset in (0.0, 0.5):
+        dataset = CocoKeypointDataset(ann_file=str(tmp_path / "ann.json"), data_prefix=dict(img=str(tmp_path)),
+                                      metainfo=dict(classes=("person",)), keypoint_offset=offset, lazy_init=False,
+                                      pipeline=[])
+        loaded[offset] = dataset.get_data_info(0)["instances"][0]["keypoints"]
+    assert loaded[0.0].tolist() == [[10, 12, 2], [20, 22, 1], [0, 0, 0]]
+    assert loaded[0.5].tolist() == [[10.5, 12.5, 2], [20.5, 22.5, 1], [0, 0, 0]]  # unlabelled stays 0
+    prediction = {"img_id": 1, "labels": np.array([0]), "scores": np.array([0.9]),
+                  "keypoints": loaded[0.5][None, :, :2], "keypoint_scores": np.ones((1, 3))}
+    [result] = keypoint_results([prediction], [1], offset=0.5)
+    assert result["keypoints"][:6] == [10.0, 12.0, 1.0, 20.0, 22.0, 1.0]

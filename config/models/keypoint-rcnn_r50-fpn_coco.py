@@ -22,6 +22,8 @@ model = dict(
                            conv_out_channels=512, roi_feat_size=14)),
     # COCO's keypoint AP counts the top 20 detections per image.
     test_cfg=dict(rcnn=dict(max_per_img=20)))
+# The official release's keypoint commands train at LR 0.015 (total batch 16).
+optim_wrapper = dict(optimizer=dict(lr=0.015))
 
 dataset_type = 'CocoKeypointDataset'
 metainfo = dict(classes=('person',))
@@ -29,9 +31,10 @@ train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='LoadKeypointAnnotations'),
-    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='RandomChoiceResize', keep_ratio=True,  # multi-scale, as the Mask R-CNN's (_base_)
+         scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768), (1333, 800)]),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='ResizeFlipKeypoints'),  # after Resize and RandomFlip, which leave keypoints alone
+    dict(type='ResizeFlipKeypoints'),  # after the resize and RandomFlip, which leave keypoints alone
     dict(type='PackKeypointDetInputs'),
 ]
 train_dataloader = dict(dataset=dict(

@@ -220,6 +220,8 @@ def prepare_args(wildcards):
         args += ["--classes-from", f"{synthetic}/coco/annotations/instances_train.json"]
     if ds.get("voc_ap_mode"):
         args += ["--voc-ap-mode", ds["voc_ap_mode"]]
+    if ds["keypoint_pixel_indices"]:
+        args.append("--keypoint-pixel-indices")
     return " ".join(args)
 
 
