@@ -39,6 +39,7 @@ SECONDS_PER_IMAGE = {
     "keypoint-rcnn_r18-fpn_coco.py": 0.315 / 2 * 482.3 / 527.1,
     # faster_rcnn_R_50_C4_1x at 800x1088 (821.0 GFLOPs) vs this ResNet-18 C4 at VOC's 608x800.
     "faster-rcnn_r18-c4_voc.py": 0.551 / 2 * 427.3 / 821.0,
+    "faster-rcnn_r50-c4_voc.py": 0.551 / 2 * 851.7 / 821.0,  # this R50-C4 on a 608x800 VOC image
 }
 
 
