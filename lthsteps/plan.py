@@ -33,6 +33,13 @@ def rounds(config: Mapping, strategy: str) -> int:
     return config["strategies"][strategy]["rounds"]
 
 
+def round_start_iter(config: Mapping, model: str) -> int:
+    """The iteration a round (or a task transfer) of ``model`` starts at: its rewind iteration, or 0
+    with ``restart_schedule`` (the whole schedule again from the rewind weights)."""
+    m = config["models"][model]
+    return 0 if m.get("restart_schedule") else m["rewind_iter"]
+
+
 def imported_tickets(config: Mapping, classifier: str) -> dict[float, Mapping]:
     """{prune percent: entry} of a classifier's ``imported_tickets``."""
     return {float(t["prune_percent"]): t for t in config["classifiers"][classifier].get("imported_tickets", [])}
@@ -126,17 +133,17 @@ def classifier_tickets(config: Mapping) -> list[str]:
 def training_runs(config: Mapping) -> list[TrainingRun]:
     """Every detector training job of the config: each (model, seed) dense run once, each round of
     every experiment, each ImageNet transfer and each task-transfer direction."""
-    results, models = results_dir(config), config["models"]
+    results = results_dir(config)
     experiments, imagenet = config["experiments"], config.get("imagenet_transfers", {})
     dense = sorted({(e["model"], s) for e in [*experiments.values(), *imagenet.values()] for s in e["seeds"]})
     runs = [TrainingRun("train_dense", m, s, paths.dense_dir(paths.detector(results, m, s)), 0) for m, s in dense]
     for e in experiments.values():
-        rewind = models[e["model"]]["rewind_iter"]
+        rewind = round_start_iter(config, e["model"])
         network = {s: paths.detector(results, e["model"], s) for s in e["seeds"]}
         runs += [TrainingRun("train_round", e["model"], s, paths.round_dir(network[s], e["strategy"], p, r), rewind)
                  for s in e["seeds"] for p in e["prune_percents"] for r in range(1, rounds(config, e["strategy"]) + 1)]
     for name in config.get("task_transfers", {}):
-        runs += [TrainingRun("train_task_transfer", model, seed, folder, models[model]["rewind_iter"])
+        runs += [TrainingRun("train_task_transfer", model, seed, folder, round_start_iter(config, model))
                  for _, model, _, seed, folder in task_transfer_runs(config, name)]
     for name, t in imagenet.items():
         runs += [TrainingRun("train_imagenet_transfer", t["model"], s,

@@ -25,3 +25,12 @@ def test_embedded_mask_rcnn_keeps_the_paper_models_proportions(depth):
     assert tiny.keys() == paper.keys()
     for group in paper:
         assert tiny[group] == pytest.approx(paper[group], abs=2.0), group
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "config/models").glob("*_tiny.py")))
+def test_embedded_configs_keep_their_schedule_from_the_paper_bases(config):
+    # They inherit the paper-scale configs; their LR is for their own small batch and must not be
+    # scaled to the paper's total batch, nor their RPN take the VOC model's softmax objectness.
+    cfg = load_config(REPO / "config/models" / config)
+    assert not cfg.get("auto_scale_lr", {}).get("enable", False)
+    assert cfg.model.rpn_head.loss_cls.use_sigmoid

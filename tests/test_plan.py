@@ -70,3 +70,11 @@ def test_tables_list_the_dense_rows_first_and_the_final_rounds():
     ]
     assert "out/tables/swap.md" in plan.targets(CONFIG) and "out/figures/swap.png" not in plan.targets(CONFIG)
     assert "out/classifiers/trained/imp/p80/round2/mask.npz" in plan.targets(CONFIG)
+
+
+def test_restart_schedule_trains_rounds_and_task_transfers_from_iteration_zero():
+    config = {**CONFIG, "models": {"det": {"rewind_iter": 10, "restart_schedule": True}, "kp": {"rewind_iter": 20}}}
+    starts = {(r.rule, r.model): r.start_iter for r in plan.training_runs(config)}
+    assert starts[("train_round", "det")] == 0 and starts[("train_task_transfer", "det")] == 0
+    assert starts[("train_round", "kp")] == 20 and starts[("train_task_transfer", "kp")] == 20
+    assert plan.round_start_iter(config, "det") == 0 and plan.round_start_iter(CONFIG, "det") == 10

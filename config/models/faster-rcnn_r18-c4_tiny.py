@@ -12,7 +12,10 @@ model = dict(
     backbone=dict(base_channels=width, frozen_stages=-1, norm_cfg=norm_cfg, norm_eval=False, init_cfg=None),
     rpn_head=dict(
         in_channels=width * 4, feat_channels=width * 8,
-        anchor_generator=dict(scales=[1, 2, 4, 8], ratios=[0.5, 1.0, 2.0], strides=[16])),
+        anchor_generator=dict(scales=[1, 2, 4, 8], ratios=[0.5, 1.0, 2.0], strides=[16]),
+        # Sigmoid objectness, as MMDetection's C4 model (the paper-scale VOC model uses the official
+        # release's softmax; this analog keeps the model its measurements were made with).
+        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
     roi_head=dict(
         shared_head=dict(type='WidthResLayer', base_channels=width, norm_cfg=norm_cfg, norm_eval=False,
                          init_cfg=None),
@@ -51,3 +54,5 @@ test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_p
 # ~8 epochs of the 600 training images at batch 4, SGD with a 10x decay at 80% (_base_/tiny_schedule.py).
 max_iters = 1200
 train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.04)
+# The schedule's LR is for this batch as it is: no scaling to the paper-scale base config's total batch.
+auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -52,3 +52,5 @@ test_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(pipeline=test_p
 # (_base_/tiny_schedule.py): the default sweeps of both tasks and backbones fit in 10 minutes on 2 cores (README).
 max_iters = 400
 train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.02)
+# The schedule's LR is for this batch as it is: no scaling to the paper-scale base config's total batch.
+auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -54,3 +54,5 @@ max_iters = 400
 # LR 0.02 as the Keypoint R-CNN (400 iterations, seed 0: R18 bbox mAP 0.191 at 0.02, 0.152 at 0.04;
 # R50 diverged at 0.04, 0.166 at 0.02).
 train_cfg, optim_wrapper, param_scheduler, default_hooks = _base_.pop('tiny_schedule').make(max_iters, lr=0.02)
+# The schedule's LR is for this batch as it is: no scaling to the paper-scale base config's total batch.
+auto_scale_lr = dict(enable=False, base_batch_size=4)

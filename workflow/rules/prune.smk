@@ -74,7 +74,7 @@ rule train_round:
         **TRAIN,
     params:
         work_dir=f"{ROUND}/work",
-        start_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
+        start_iter=lambda wildcards: plan.round_start_iter(config, wildcards.model),
         options=cfg_options,
     shell:
         f"{TRAIN_TICKET} > {{log}} 2>&1"

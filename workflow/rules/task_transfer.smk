@@ -45,7 +45,7 @@ rule train_task_transfer:
         **TRAIN,
     params:
         work_dir=f"{TASK_TRANSFER}/work",
-        start_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
+        start_iter=lambda wildcards: plan.round_start_iter(config, wildcards.model),
         options=cfg_options,
     shell:
         f"{TRAIN_TICKET} > {{log}} 2>&1"
