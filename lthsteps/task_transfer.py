@@ -50,8 +50,8 @@ def task_transfer(source: Mapping[str, Tensor] | None, source_masks: Mapping[str
     if unknown:
         raise ValueError(f"unknown module group(s) {unknown}: valid groups are {', '.join(GROUPS)}")
     # Values need every parameter of the groups on both sides; a mask only needs its own tensors there.
-    source = source if values else source_masks
-    in_groups = [n for n in source if group_of(n) in groups]
+    moving = source if values else source_masks
+    in_groups = [n for n in moving if group_of(n) in groups]
     target_in_groups = [n for n in target if group_of(n) in groups] if values else []
     kept_target = sorted(n for n in target if group_of(n) in groups and n.startswith(CLASS_SPECIFIC))
     problems = []
@@ -60,10 +60,10 @@ def task_transfer(source: Mapping[str, Tensor] | None, source_masks: Mapping[str
             continue
         if name not in target:
             problems.append(f"{name} is in the source only")
-        elif name not in source:
+        elif name not in moving:
             problems.append(f"{name} is in the target only")
-        elif source[name].shape != target[name].shape:
-            problems.append(f"{name}: source {list(source[name].shape)} vs target {list(target[name].shape)}")
+        elif moving[name].shape != target[name].shape:
+            problems.append(f"{name}: source {list(moving[name].shape)} vs target {list(target[name].shape)}")
     if problems:
         shown = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise ValueError(f"the models differ in the transferred groups {list(groups)} ({shown}): transfer between "
