@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from lthsteps.plan import imported_tickets
+from lthsteps.plan import CONTROLS, TABLE3_MODULES, imported_tickets
 
 # Old key path -> what to do instead.
 RENAMED = {
@@ -100,7 +100,8 @@ def model_config(config: Mapping, model: str, repo: Path) -> Path:
 def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
     problems = [*_results_dir(config), *_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
-                *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config)]
+                *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config),
+                *_ablations(config, repo)]
     if problems:
         raise ConfigError(problems)
 
@@ -159,11 +160,28 @@ def _model_configs(config: Mapping, repo: Path) -> list[str]:
             continue
         cfg.merge_from_dict(dict(options))
         max_iters = cfg.get("train_cfg", {}).get("max_iters")
+        _MAX_ITERS[(str(path), repr(sorted(options.items())))] = max_iters
         if max_iters is not None and model["rewind_iter"] >= max_iters:
             problems.append(f"{where}.rewind_iter {model['rewind_iter']} is not before the end of training "
                             f"(train_cfg.max_iters {max_iters} in {path}, after cfg_options): set a rewind_iter "
                             "below it")
     return problems
+
+
+_MAX_ITERS: dict[tuple[str, str], int | None] = {}
+
+
+def max_iters(config: Mapping, model: str, repo: Path) -> int | None:
+    """A model's `train_cfg.max_iters` after its `cfg_options` (None for an epoch-based schedule)."""
+    from mmengine.config import Config
+
+    path, options = model_config(config, model, repo), config["models"][model].get("cfg_options") or {}
+    key = (str(path), repr(sorted(options.items())))
+    if key not in _MAX_ITERS:
+        cfg = Config.fromfile(str(path), import_custom_modules=False)
+        cfg.merge_from_dict(dict(options))
+        _MAX_ITERS[key] = cfg.get("train_cfg", {}).get("max_iters")
+    return _MAX_ITERS[key]
 
 
 def _unknown_key(cfg, dotted: str) -> str | None:
@@ -297,3 +315,66 @@ def _datasets(config: Mapping) -> list[str]:
                 problems.append(f"datasets.{name}.splits.{split} needs exactly {sorted(wanted)} for format "
                                 f"{ds['format']}")
     return problems
+
+
+def _ablations(config: Mapping, repo: Path) -> list[str]:
+    """An ablation's experiment, name and values, each as its setting needs them (docs/ablations.md)."""
+    problems = []
+    taken = {*config["experiments"], *config.get("comparisons", {}), *config.get("task_transfers", {}),
+             *config.get("imagenet_transfers", {})}
+    for name, ablation in config.get("ablations", {}).items():
+        where, setting, values = f"ablations.{name}", ablation["setting"], ablation.get("values")
+        if name in taken:
+            problems.append(f"{where}: an experiment, transfer or comparison has the same name (their tables would "
+                            "collide): rename one")
+        e = config["experiments"].get(ablation["experiment"])
+        if e is None:
+            problems.append(f"{where}.experiment '{ablation['experiment']}' is not a key of `experiments`")
+            continue
+        if setting == "layer_sparsity":
+            if values is not None:
+                problems.append(f"{where}.values: layer_sparsity has no values (its masks are the experiment's "
+                                "strategy at each prune percent): remove them")
+            continue
+        if not values:
+            problems.append(f"{where}.values: setting {setting} needs values (docs/ablations.md)")
+            continue
+        problems += [f"{where}.values: {p}" for p in _ablation_value_problems(config, ablation, values, repo)]
+    return problems
+
+
+def _ablation_value_problems(config: Mapping, ablation: Mapping, values: list, repo: Path) -> list[str]:
+    setting, e = ablation["setting"], config["experiments"][ablation["experiment"]]
+    strategy = config["strategies"].get(e["strategy"])
+    if setting == "modules":
+        return [f"unknown module '{v}'" + _nearest(str(v), TABLE3_MODULES) for v in values if v not in TABLE3_MODULES]
+    if setting == "controls":
+        return [f"unknown control '{v}'" + _nearest(str(v), CONTROLS) for v in values if v not in CONTROLS]
+    if setting == "scope":
+        scopes = ("global", "groupwise", "layerwise")
+        return [f"unknown scope '{v}'" + _nearest(str(v), scopes) for v in values if v not in scopes]
+    if any(isinstance(v, str) or isinstance(v, bool) for v in values):
+        return [f"{setting} values must be numbers, got {values}"]
+    if setting == "rounds":
+        return [f"rounds {v} is not a whole number >= 1" for v in values if v != int(v) or v < 1]
+    if setting == "early_bird":
+        bad = [f"fraction of training {v} is outside (0, 1]: give fractions like 0.25 (a quarter of training)"
+               for v in values if not 0 < v <= 1]
+        if strategy and strategy["rounds"] != 1:
+            bad.append(f"early-bird masks are ranked one shot: experiment {ablation['experiment']}'s strategy "
+                       f"{e['strategy']} has {strategy['rounds']} rounds; use a one-shot experiment")
+        return bad
+    # rewind_iter: a point of the dense run, before its end
+    model = e["model"]
+    try:
+        end = max_iters(config, model, repo)
+    except Exception:  # an unreadable model config: reported by _model_configs
+        end = None
+    return [f"rewind iteration {v} is not a whole iteration in [0, {end}) of {model}'s training (train_cfg.max_iters "
+            f"{end}): the dense run saves it only inside its schedule; pick a smaller one"
+            for v in values if v != int(v) or v < 0 or (end is not None and v >= end)]
+
+
+def _nearest(given: str, choices) -> str:
+    near = difflib.get_close_matches(given, list(choices), n=1)
+    return f": did you mean '{near[0]}'? (choices: {', '.join(choices)})" if near else f" (choices: {', '.join(choices)})"

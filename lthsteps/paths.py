@@ -9,7 +9,10 @@ A *network* folder holds one network's dense run and its lottery-ticket rounds:
 classifier. Layout (docs/results.md describes every file)::
 
     {network}/dense/                               dense training: weights, rewind point
+    {network}/dense/snapshots/iter{n}.pth          the dense run's weights after n iterations (§4.3 ablations)
     {network}/{strategy}/p{prune}/round{round}/    one round: mask, trained weights
+    {round}/branches/{branch}/                     a variant of a round's ticket (rewind point, early
+                                                   mask, random mask, re-initialised weights)
     runs/{model}/seed{seed}/imagenet_transfers/{name}/p{prune}/   an ImageNet ticket or mask trained in a detector
     runs/{model}/seed{seed}/task_transfers/{name}/from_{source}/  a ticket of another task's detector
     classifiers/{classifier}/imported/p{prune}/    a ticket imported from files
@@ -37,6 +40,18 @@ def dense_dir(network: str) -> str:
 
 def round_dir(network: str, strategy: str, prune: float | str, round: int | str) -> str:
     return f"{network}/{strategy}/p{fmt_percent(prune)}/round{round}"
+
+
+def snapshots_dir(network: str) -> str:
+    return f"{dense_dir(network)}/snapshots"
+
+
+def snapshot(network: str, iteration: int | str) -> str:
+    return f"{snapshots_dir(network)}/iter{iteration}.pth"
+
+
+def branch_dir(round_folder: str, branch: str) -> str:
+    return f"{round_folder}/branches/{branch}"
 
 
 def imagenet_transfer_dir(results: str, model: str, seed: int | str, name: str, prune: float | str) -> str:

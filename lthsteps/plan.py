@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 
 from lthsteps import paths
 
@@ -29,8 +30,68 @@ def results_dir(config: Mapping) -> str:
     return config.get("results_dir", "results")
 
 
+# §4.3 ablations (config `ablations`): the setting each varies about an experiment's ticket.
+ABLATION_SETTINGS = ("modules", "rewind_iter", "layer_sparsity", "rounds", "scope", "early_bird", "controls")
+# Settings that derive a strategy per value (the runs are ordinary rounds of it) and those that
+# branch off the experiment's round (same network folder, `branches/<branch>`).
+DERIVED_STRATEGY_SETTINGS = ("modules", "rounds", "scope", "layer_sparsity")
+CONTROLS = ("random_mask", "reinit")
+TABLE3_MODULES = ("backbone_base", "backbone_top", "rpn", "box_head")  # the paper's Base, Top, RPN, Box/Cls head
+# Module groups (lthsteps.masks.groups.GROUPS, without importing torch here) and their short names
+# in derived strategy names.
+MODULES = {"backbone_base": "base", "backbone_top": "top", "neck": "neck", "rpn": "rpn", "box_head": "box",
+           "mask_head": "mask", "keypoint_head": "keypoint", "other": "other"}
+
+
+def strategies(config: Mapping) -> dict[str, Mapping]:
+    """Every strategy by name: the configured ones and those the ablations derive from their
+    experiment's strategy (one per varied value). A derived strategy equal to a configured one is
+    that one: its runs are shared, not trained twice."""
+    out = dict(config["strategies"])
+    for ablation in config.get("ablations", {}).values():
+        if ablation["setting"] in DERIVED_STRATEGY_SETTINGS:
+            for value in ablation_values(ablation):
+                out.setdefault(*derived_strategy(config, ablation, value))
+    return out
+
+
 def rounds(config: Mapping, strategy: str) -> int:
-    return config["strategies"][strategy]["rounds"]
+    return strategies(config)[strategy]["rounds"]
+
+
+def ablation_values(ablation: Mapping) -> list[str]:
+    """The values an ablation's runs are labelled with: Table 3's module combinations (every non-empty
+    subset of `values`, joined by '+'), `-` for layer_sparsity, `ticket` and the controls, or
+    `values` as given."""
+    setting = ablation["setting"]
+    if setting == "modules":
+        ordered = [m for m in MODULES if m in ablation["values"]]
+        return ["+".join(c) for k in range(1, len(ordered) + 1) for c in combinations(ordered, k)]
+    if setting == "layer_sparsity":
+        return ["-"]
+    if setting == "controls":
+        return ["ticket", *ablation["values"]]
+    return [f"{v:g}" if isinstance(v, float) else str(v) for v in ablation["values"]]
+
+
+def derived_strategy(config: Mapping, ablation: Mapping, value: str) -> tuple[str, dict]:
+    """(name, spec) of the strategy a modules/rounds/scope/layer_sparsity ablation trains for `value`:
+    the experiment's strategy with that one setting changed (Table 3: the ticked modules, ranked
+    with the ablation's `scope`; Fig 2c: one shot)."""
+    base_name = config["experiments"][ablation["experiment"]]["strategy"]
+    base = dict(config["strategies"][base_name])
+    setting = ablation["setting"]
+    if setting == "modules":
+        groups = value.split("+")
+        spec, suffix = {**base, "groups": groups, "scope": ablation["scope"]}, "modules_" + "_".join(MODULES[g] for g in groups)
+    elif setting == "rounds":
+        spec, suffix = {**base, "rounds": int(value)}, f"rounds{value}"
+    elif setting == "scope":
+        spec, suffix = {**base, "scope": value}, value
+    else:  # layer_sparsity: the masks one shot at each percent
+        spec, suffix = {**base, "rounds": 1}, "oneshot"
+    same = next((name for name, s in config["strategies"].items() if dict(s) == spec), None)
+    return same or f"{base_name}_{suffix}", spec
 
 
 def round_start_iter(config: Mapping, model: str) -> int:
@@ -85,6 +146,81 @@ def imagenet_source(config: Mapping, name: str, prune: float | str) -> tuple[str
     return f"{ticket}/weights.pth", f"{ticket}/mask.npz"
 
 
+def branch_name(setting: str, value: str) -> str:
+    """The branch folder of a rewind_iter / early_bird / controls value (early_bird: percent of training)."""
+    if setting == "rewind_iter":
+        return f"rewind{value}"
+    if setting == "early_bird":
+        return f"early_bird{paths.fmt_percent(round(100 * float(value), 6))}"
+    return value
+
+
+def early_bird_fraction(branch: str) -> float:
+    """The fraction of training of an `early_bird<percent>` branch."""
+    return float(branch.removeprefix("early_bird")) / 100
+
+
+def early_bird_iter(fraction: float, max_iters: int) -> int:
+    """The dense run's iteration at `fraction` of its `max_iters` (rounded to the nearest)."""
+    return round(fraction * max_iters)
+
+
+def ablation_runs(config: Mapping, name: str) -> list[tuple[str, float, int, str]]:
+    """(value, prune %, seed, run folder) of every run of an ablation. A value that is the experiment's
+    own ticket (its rewind point, a mask drawn at the end of training, the ticket beside its controls,
+    a derived strategy equal to its own) is the experiment's run folder."""
+    ablation = config["ablations"][name]
+    e = config["experiments"][ablation["experiment"]]
+    setting, rows = ablation["setting"], []
+    for seed in ablation_seeds(config, name):
+        network = paths.detector(results_dir(config), e["model"], seed)
+        for prune in ablation["prune_percents"]:
+            for value in ablation_values(ablation):
+                if setting in DERIVED_STRATEGY_SETTINGS:
+                    strategy = derived_strategy(config, ablation, value)[0]
+                    rounds_ = 1 if setting == "layer_sparsity" else rounds(config, strategy)
+                    folder = paths.round_dir(network, strategy, prune, rounds_)
+                else:
+                    folder = paths.round_dir(network, e["strategy"], prune, rounds(config, e["strategy"]))
+                    if not _is_own_ticket(config, ablation, value):
+                        folder = paths.branch_dir(folder, branch_name(setting, value))
+                rows.append((value, prune, seed, folder))
+    return rows
+
+
+def ablation_seeds(config: Mapping, name: str) -> list[int]:
+    ablation = config["ablations"][name]
+    return ablation.get("seeds") or config["experiments"][ablation["experiment"]]["seeds"]
+
+
+def _is_own_ticket(config: Mapping, ablation: Mapping, value: str) -> bool:
+    model = config["models"][config["experiments"][ablation["experiment"]]["model"]]
+    setting = ablation["setting"]
+    if setting == "rewind_iter":
+        return int(value) == model["rewind_iter"]
+    return float(value) == 1.0 if setting == "early_bird" else value == "ticket"
+
+
+def snapshot_iters(config: Mapping, model: str, seed: int, max_iters: int) -> list[int]:
+    """The iterations the dense run of (model, seed) saves weights at for the ablations at that seed
+    (rewind points other than the model's own, early-bird masks): sorted, each once."""
+    iters = set()
+    for name, ablation in config.get("ablations", {}).items():
+        if config["experiments"][ablation["experiment"]]["model"] != model or seed not in ablation_seeds(config, name):
+            continue
+        if ablation["setting"] == "rewind_iter":
+            iters |= {int(v) for v in ablation["values"] if int(v) != config["models"][model]["rewind_iter"]}
+        elif ablation["setting"] == "early_bird":
+            iters |= {early_bird_iter(float(v), max_iters) for v in ablation["values"] if float(v) < 1}
+    return sorted(iters)
+
+
+def ablation_dense_runs(config: Mapping, name: str) -> list[tuple[int, str]]:
+    """(seed, dense run folder) of an ablation's experiment model, per seed."""
+    model = config["experiments"][config["ablations"][name]["experiment"]]["model"]
+    return [(s, paths.dense_dir(paths.detector(results_dir(config), model, s))) for s in ablation_seeds(config, name)]
+
+
 def table_runs(config: Mapping, name: str) -> list[tuple[float, int, str]]:
     """(prune %, seed, run folder) rows of the table of an experiment or an ImageNet transfer; the
     dense runs are the 0% rows."""
@@ -131,17 +267,20 @@ def classifier_tickets(config: Mapping) -> list[str]:
 
 
 def training_runs(config: Mapping) -> list[TrainingRun]:
-    """Every detector training job of the config: each (model, seed) dense run once, each round of
-    every experiment, each ImageNet transfer and each task-transfer direction."""
+    """Every detector training job of the config, each once: each (model, seed) dense run, each round
+    of every experiment and ablation, each ablation branch, each ImageNet transfer and each task-transfer
+    direction."""
     results = results_dir(config)
     experiments, imagenet = config["experiments"], config.get("imagenet_transfers", {})
-    dense = sorted({(e["model"], s) for e in [*experiments.values(), *imagenet.values()] for s in e["seeds"]})
-    runs = [TrainingRun("train_dense", m, s, paths.dense_dir(paths.detector(results, m, s)), 0) for m, s in dense]
+    ablations = config.get("ablations", {})
+    dense = {(e["model"], s) for e in [*experiments.values(), *imagenet.values()] for s in e["seeds"]}
+    dense |= {(experiments[st["experiment"]]["model"], s) for name, st in ablations.items() for s in ablation_seeds(config, name)}
+    runs = [TrainingRun("train_dense", m, s, paths.dense_dir(paths.detector(results, m, s)), 0) for m, s in sorted(dense)]
     for e in experiments.values():
-        rewind = round_start_iter(config, e["model"])
-        network = {s: paths.detector(results, e["model"], s) for s in e["seeds"]}
-        runs += [TrainingRun("train_round", e["model"], s, paths.round_dir(network[s], e["strategy"], p, r), rewind)
-                 for s in e["seeds"] for p in e["prune_percents"] for r in range(1, rounds(config, e["strategy"]) + 1)]
+        runs += [run for s in e["seeds"] for p in e["prune_percents"]
+                 for run in _rounds(config, e["model"], s, e["strategy"], p)]
+    for name, ablation in ablations.items():
+        runs += _ablation_trainings(config, name, ablation)
     for name in config.get("task_transfers", {}):
         runs += [TrainingRun("train_task_transfer", model, seed, folder, round_start_iter(config, model))
                  for _, model, _, seed, folder in task_transfer_runs(config, name)]
@@ -149,16 +288,53 @@ def training_runs(config: Mapping) -> list[TrainingRun]:
         runs += [TrainingRun("train_imagenet_transfer", t["model"], s,
                              paths.imagenet_transfer_dir(results, t["model"], s, name, p), 0)
                  for s in t["seeds"] for p in t["prune_percents"]]
+    seen: set[str] = set()
+    return [run for run in runs if not (run.folder in seen or seen.add(run.folder))]  # each folder once
+
+
+def _rounds(config: Mapping, model: str, seed: int, strategy: str, prune: float) -> list[TrainingRun]:
+    """The rounds 1..R of a strategy at one prune percent (each restarts from the rewind point)."""
+    network = paths.detector(results_dir(config), model, seed)
+    return [TrainingRun("train_round", model, seed, paths.round_dir(network, strategy, prune, r),
+                        round_start_iter(config, model)) for r in range(1, rounds(config, strategy) + 1)]
+
+
+def _ablation_trainings(config: Mapping, name: str, ablation: Mapping) -> list[TrainingRun]:
+    """An ablation's rounds (derived strategies, or the experiment's own that its branches hang off) and
+    branches; layer_sparsity trains nothing (masks only)."""
+    if ablation["setting"] == "layer_sparsity":
+        return []
+    e = config["experiments"][ablation["experiment"]]
+    runs = []
+    for value, prune, seed, folder in ablation_runs(config, name):
+        strategy = derived_strategy(config, ablation, value)[0] if ablation["setting"] in DERIVED_STRATEGY_SETTINGS \
+            else e["strategy"]
+        runs += _rounds(config, e["model"], seed, strategy, prune)
+        if "/branches/" in folder:
+            branch = folder.rsplit("/", 1)[1]
+            runs.append(TrainingRun("train_branch", e["model"], seed, folder, branch_start_iter(config, e["model"], branch)))
     return runs
+
+
+def branch_start_iter(config: Mapping, model: str, branch: str) -> int:
+    """The iteration a branch trains from: its own rewind point (`rewind<n>`), else the model's
+    (0 with `restart_schedule`: the whole schedule again)."""
+    if config["models"][model].get("restart_schedule"):
+        return 0
+    if branch.startswith("rewind"):
+        return int(branch.removeprefix("rewind"))
+    return config["models"][model]["rewind_iter"]
 
 
 def targets(config: Mapping) -> list[str]:
     """What `snakemake` (rule all) makes: a table (CSV + Markdown) and a figure per experiment,
-    ImageNet transfer and comparison, a table per task transfer, every ImageNet ticket's files."""
+    ImageNet transfer, comparison and ablation, a table per task transfer, every ImageNet ticket's files."""
     results = results_dir(config)
     figures = [*config["experiments"], *config.get("imagenet_transfers", {}), *config.get("comparisons", {})]
     out = [p for name in figures for p in
            (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
     out += [paths.table(results, name, ext) for name in config.get("task_transfers", {}) for ext in ("csv", "md")]
+    out += [p for name in config.get("ablations", {}) for p in
+            (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
     return out + [f"{folder}/{file}" for folder in classifier_tickets(config)
                   for file in ("weights.pth", "mask.npz", "train.json")]

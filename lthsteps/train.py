@@ -2,7 +2,8 @@
 
     python -m lthsteps.train --config CFG --dataset dataset.json --seed 0 --work-dir DIR \
         --out weights.pth [--init rewind.pth --start-iter 60] [--mask mask.npz] \
-        [--rewind-iter 50 --rewind-out rewind.pth] [--report sparsity.json] \
+        [--rewind-iter 50 --rewind-out rewind.pth] [--snapshot-iters 100,300 --snapshot-dir DIR] \
+        [--report sparsity.json] \
         [--metrics metrics.json --detections detections/]
 
 On several GPUs, ``torchrun --standalone --nproc_per_node N -m lthsteps.train --launcher pytorch ...``
@@ -10,7 +11,9 @@ On several GPUs, ``torchrun --standalone --nproc_per_node N -m lthsteps.train --
 checked identical on every rank).
 
 * dense: no ``--mask``; with ``--rewind-iter`` the weights after that many iterations are saved
-  as the rewind point that every pruning round restarts from (late resetting, paper §4.3);
+  as the rewind point that every pruning round restarts from (late resetting, paper §4.3); with
+  ``--snapshot-iters`` also the weights at each of those iterations, as ``DIR/iter<n>.pth`` (the
+  other rewind points of Fig 2b and the early-bird masks of Fig 2f);
 * a round: ``--init`` the rewind weights, ``--start-iter`` their iteration (the round resumes the
   dense run's schedule and data order there and trains the remaining iterations), ``--mask`` the
   round's mask; ``MaskHook`` keeps pruned weights at zero, and the final weights are verified zero
@@ -55,12 +58,13 @@ from lthsteps.run_contract import (check_rewind_pair, check_schedule, check_zero
                                    load_fitting_masks, save_weights_verified)
 
 PRETRAINED_IN_WORK_DIR = "pretrained_backbone.pth"
+SNAPSHOTS = "snapshots"  # in the work dir while training, then moved to --snapshot-dir
 
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
                     mask: str | None = None, rewind_iter: int | None = None,
                     rewind_out: str | None = None, start_iter: int = 0, pretrained: str | None = None,
-                    resume_from: Path | None = None) -> Config:
+                    resume_from: Path | None = None, snapshot_iters: tuple[int, ...] = ()) -> Config:
     """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round, resumed from
     the checkpoint ``resume_from`` if given."""
     cfg = bind_dataset(cfg, dataset)
@@ -83,6 +87,8 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
         hooks.append(dict(type="MaskHook", mask_file=str(mask)))
     if rewind_iter is not None:
         hooks.append(dict(type="RewindCheckpointHook", iteration=rewind_iter, out_file=str(rewind_out)))
+    hooks += [dict(type="RewindCheckpointHook", iteration=n, out_file=str(Path(work_dir) / SNAPSHOTS / f"iter{n}.pth"))
+              for n in snapshot_iters]
     if start_iter and resume_from is None:
         hooks.append(dict(type="LateResetHook", iteration=start_iter))
     cfg.custom_hooks = hooks
@@ -90,7 +96,8 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
 
 
 def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None,
-                 start_iter: int = 0, pretrained: str | None = None) -> dict[str, torch.Tensor]:
+                 start_iter: int = 0, pretrained: str | None = None,
+                 snapshot_iters: tuple[int, ...] = ()) -> dict[str, torch.Tensor]:
     """Fail before training if the init weights or the mask do not fit the model; return its state dict."""
     state = build_model(cfg).state_dict()
     if init and pretrained:
@@ -101,6 +108,9 @@ def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: i
     load_fitting_masks(mask, state)
     check_schedule(cfg.train_cfg.get("max_iters"), rewind_iter, start_iter, bool(init),
                    hint="set rewind_iter in the config to a value in that range")
+    for n in snapshot_iters:
+        check_schedule(cfg.train_cfg.get("max_iters"), n, 0, False,
+                       hint="give snapshot iterations inside the schedule (ablations' rewind points, early-bird fractions)")
     return state
 
 
@@ -114,14 +124,17 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     def bound(resume_from: Path | None = None) -> Config:  # binding changes the config in place: bind a copy
         return training_config(copy.deepcopy(model_cfg), descriptor, seed=args.seed, work_dir=args.work_dir,
                                init=args.init, mask=args.mask, rewind_iter=args.rewind_iter, rewind_out=rewind_file,
-                               start_iter=args.start_iter, pretrained=args.pretrained, resume_from=resume_from)
+                               start_iter=args.start_iter, pretrained=args.pretrained, resume_from=resume_from,
+                               snapshot_iters=args.snapshot_iters)
 
-    state = check_inputs(bound(), args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained)
+    state = check_inputs(bound(), args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained,
+                         args.snapshot_iters)
     # Raises BackboneMismatch before training (and before the work dir is touched) if the weights do not fit.
     backbone = map_backbone(load_state_dict(args.pretrained), state) if args.pretrained else None
     identity = run_identity(model_cfg.to_dict(), {"dataset": args.dataset, "init": args.init, "mask": args.mask,
                                                   "pretrained": args.pretrained},
-                            seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter)
+                            seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter,
+                            snapshot_iters=list(args.snapshot_iters))
 
     def claim_work_dir() -> Path | None:  # writes the work dir: once, on rank 0 of a multi-GPU run
         resume_from = resume_or_start(args.work_dir, identity)
@@ -165,9 +178,30 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
     save_weights_verified(args.out, state, masks)
     if args.rewind_out:
         atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
+    if args.snapshot_dir:
+        publish_snapshots(Path(args.work_dir) / SNAPSHOTS, args.snapshot_dir, args.snapshot_iters)
     if args.report:
         atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
     return report, state
+
+
+def publish_snapshots(saved: Path, out: Path, iterations: tuple[int, ...]) -> None:
+    """Move the snapshots the run saved into ``out`` (exactly ``iter<n>.pth`` per iteration, the
+    folder made whole or not at all)."""
+    missing = [n for n in iterations if not (saved / f"iter{n}.pth").is_file()]
+    if missing:
+        raise RuntimeError(f"the run did not save its snapshots at iterations {missing} (in {saved})")
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for n in iterations:
+        shutil.copyfile(saved / f"iter{n}.pth", tmp / f"iter{n}.pth")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def _iterations(text: str) -> tuple[int, ...]:
+    return tuple(sorted({int(item) for item in text.split(",") if item.strip()}))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -185,6 +219,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="begin at this iteration (a round: the rewind iteration of --init's weights)")
     parser.add_argument("--rewind-iter", type=int, default=None, help="save weights after this many iterations")
     parser.add_argument("--rewind-out", default=None, help="where the rewind weights go")
+    parser.add_argument("--snapshot-iters", type=_iterations, default=(), metavar="N,N,...",
+                        help="also save the weights at these iterations (may be empty)")
+    parser.add_argument("--snapshot-dir", type=Path, default=None, help="where the snapshots go: DIR/iter<n>.pth")
     parser.add_argument("--report", default=None, help="JSON: iterations, time, sparsity report of the result")
     parser.add_argument("--metrics", type=Path, default=None,
                         help="evaluate the trained weights on the val split: metrics JSON (lthsteps.evaluate)")
@@ -200,6 +237,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         check_rewind_pair(args.rewind_iter, args.rewind_out)
     except ValueError as err:
         parser.error(str(err))
+    if args.snapshot_iters and args.snapshot_dir is None:
+        parser.error("--snapshot-iters needs --snapshot-dir")
     if (args.metrics is None) != (args.detections is None):
         parser.error("--metrics and --detections go together")
     if not args.config.is_file():

@@ -31,6 +31,7 @@ def dense_run(voc_descriptor, tmp_path_factory):
     code = main(["--config", str(TINY_CONFIG), "--dataset", voc_descriptor["path"], "--seed", "0",
                  "--work-dir", str(out / "work"), "--out", str(out / "weights.pth"),
                  "--rewind-iter", "2", "--rewind-out", str(out / "rewind.pth"),
+                 "--snapshot-iters", "0,2,3", "--snapshot-dir", str(out / "snapshots"),
                  "--report", str(out / "train.json"), "--metrics", str(out / "metrics.json"),
                  "--detections", str(out / "detections"), "--cfg-options", *_options()])
     assert code == 0
@@ -45,6 +46,15 @@ def test_dense_run_writes_weights_rewind_point_and_report(dense_run):
     report = json.loads((dense_run / "train.json").read_text())
     assert report["iterations"] == FAST["train_cfg.max_iters"]
     assert report["network"]["pruned"] == 0 and report["network"]["params"] > 0
+
+
+def test_dense_run_snapshots_are_its_weights_at_those_iterations(dense_run):
+    assert sorted(p.name for p in (dense_run / "snapshots").iterdir()) == ["iter0.pth", "iter2.pth", "iter3.pth"]
+    snapshot = {n: load_state_dict(dense_run / f"snapshots/iter{n}.pth") for n in (0, 2, 3)}
+    rewind = load_state_dict(dense_run / "rewind.pth")  # the weights after 2 iterations
+    assert all(torch.equal(snapshot[2][k], rewind[k]) for k in rewind)
+    name = "backbone.layer2.0.conv1.weight"
+    assert not torch.equal(snapshot[0][name], snapshot[2][name]) and not torch.equal(snapshot[2][name], snapshot[3][name])
 
 
 def test_evaluation_in_the_training_job_equals_the_evaluate_step(dense_run, voc_descriptor, tmp_path):

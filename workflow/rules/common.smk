@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from lthsteps import paths, plan
-from lthsteps.config_check import check as check_config, model_config as config_file
+from lthsteps.config_check import check as check_config, max_iters, model_config as config_file
 
 # Jobs run `python -m lthsteps...`: the interpreter running Snakemake (e.g. .venv/bin/snakemake)
 # has the package; a job's conda env (--sdm conda), activated inside the job, still comes first.
@@ -17,6 +17,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 
 REPO = Path(workflow.basedir).parent
 R = config["results_dir"]
+STRATEGIES = plan.strategies(config)  # the configured ones and those the ablations derive
 ENV = "../../envs/lth.yaml"
 NAME = r"[A-Za-z0-9_\-]+"
 
@@ -33,7 +34,7 @@ wildcard_constraints:
     model=NAME,
     dataset=NAME,
     classifier=NAME,
-    strategy=one_of(config["strategies"]),
+    strategy=one_of(STRATEGIES),
     # A network folder under results_dir: a detector at one seed, or a classifier (lthsteps.paths).
     network=rf"runs/{NAME}/seed\d+|classifiers/{NAME}",
     experiment=one_of([*config["experiments"], *config["imagenet_transfers"]]),
@@ -41,6 +42,8 @@ wildcard_constraints:
     imagenet_transfer=one_of(config["imagenet_transfers"]),
     task_transfer=one_of(config["task_transfers"]),
     source=one_of(config["experiments"]),
+    ablation=one_of(config["ablations"]),
+    branch=r"rewind\d+|early_bird[0-9.]+|random_mask|reinit",
 
 
 # Result folders as wildcard patterns (lthsteps.paths defines them once).
@@ -53,6 +56,8 @@ NETWORK_ROUND = paths.round_dir(f"{R}/{{network}}", "{strategy}", "{prune}", "{r
 IMAGENET_TRANSFER = paths.imagenet_transfer_dir(R, "{model}", "{seed}", "{imagenet_transfer}", "{prune}")
 TASK_TRANSFER = paths.task_transfer_dir(R, "{model}", "{seed}", "{task_transfer}", "{source}")
 IMPORTED_TICKET = paths.imported_ticket_dir(R, "{classifier}", "{prune}")
+SNAPSHOTS = paths.snapshots_dir(DETECTOR)
+BRANCH = paths.branch_dir(ROUND, "{branch}")
 
 
 def log(rule, job):
@@ -125,7 +130,7 @@ def mask_inputs(wildcards):
 
 
 def mask_args(wildcards, input):
-    s = config["strategies"][wildcards.strategy]
+    s = STRATEGIES[wildcards.strategy]
     args = [
         f"--sparsity {float(wildcards.prune) / 100}",
         f"--scope {s['scope']}",
@@ -137,6 +142,60 @@ def mask_args(wildcards, input):
     if "previous" in input.keys():
         args.append(f"--previous {input.previous}")
     return " ".join(args)
+
+
+def snapshot_args(wildcards, output):
+    """`--snapshot-iters N,... --snapshot-dir DIR` of a dense run: the iterations its model's ablations
+    need (rewind points, early-bird masks); the folder is made even when there are none."""
+    iters = plan.snapshot_iters(config, wildcards.model, int(wildcards.seed), max_iters(config, wildcards.model, REPO))
+    return (f"--snapshot-iters {','.join(map(str, iters))} " if iters else "") + f"--snapshot-dir {output.snapshots}"
+
+
+def early_bird_snapshot(wildcards, input):
+    """The dense run's weights an early-bird mask is ranked on."""
+    fraction = plan.early_bird_fraction(f"early_bird{wildcards.percent}")
+    return f"{input.snapshots}/iter{plan.early_bird_iter(fraction, max_iters(config, wildcards.model, REPO))}.pth"
+
+
+def branch_inputs(wildcards):
+    """A branch's init weights and mask: a rewind point's snapshot with the round's mask, the
+    round's rewind point with an early-bird or random mask, re-initialised weights with the round's
+    mask."""
+    branch, round_folder = wildcards.branch, ROUND.format(**wildcards)
+    rewind = f"{DENSE.format(**wildcards)}/rewind.pth"
+    if branch.startswith("rewind"):
+        return {"snapshots": SNAPSHOTS.format(**wildcards), "mask": f"{round_folder}/mask.npz"}
+    if branch == "reinit":
+        return {"init": f"{BRANCH.format(**wildcards)}/init.pth", "mask": f"{round_folder}/mask.npz"}
+    return {"init": rewind, "mask": f"{BRANCH.format(**wildcards)}/mask.npz"}
+
+
+def branch_init(wildcards, input):
+    if wildcards.branch.startswith("rewind"):
+        return f"{input.snapshots}/iter{wildcards.branch.removeprefix('rewind')}.pth"
+    return input.init
+
+
+def ablation_inputs(wildcards):
+    """What an ablation's table reads: each run's mask report (layer_sparsity), else each run's and
+    each dense run's metrics and training report, and the early-bird runs' masks."""
+    runs = [folder for *_, folder in plan.ablation_runs(config, wildcards.ablation)]
+    if config["ablations"][wildcards.ablation]["setting"] == "layer_sparsity":
+        return {"reports": [f"{folder}/mask.json" for folder in runs]}
+    folders = runs + [folder for _, folder in plan.ablation_dense_runs(config, wildcards.ablation)]
+    inputs = {"metrics": [f"{f}/metrics.json" for f in folders], "reports": [f"{f}/train.json" for f in folders]}
+    if config["ablations"][wildcards.ablation]["setting"] == "early_bird":
+        inputs["masks"] = [f"{folder}/mask.npz" for folder in runs]
+    return inputs
+
+
+def ablation_args(wildcards):
+    ablation = wildcards.ablation
+    runs = " ".join(f"--run {shlex.quote(f'{v}:{paths.fmt_percent(p)}:{s}:{d}')}"
+                    for v, p, s, d in plan.ablation_runs(config, ablation))
+    if config["ablations"][ablation]["setting"] == "layer_sparsity":
+        return runs
+    return " ".join(f"--dense {s}:{d}" for s, d in plan.ablation_dense_runs(config, ablation)) + " " + runs
 
 
 def imported_ticket_files(wildcards):
@@ -239,6 +298,7 @@ SECTIONS = {
     "imagenet_transfers": None,  # by mode: "ImageNet ticket transfer" / "ImageNet mask transfer"
     "comparisons": "Comparisons",
     "task_transfers": "Task transfer",
+    "ablations": "Direct pruning ablations (§4.3)",
 }
 
 
@@ -247,7 +307,7 @@ def section_of(name):
 
 
 def paper_entry(name):
-    """The `paper` entry of an experiment, ImageNet transfer, comparison or task transfer ("" if none)."""
+    """The `paper` entry of an experiment, ImageNet transfer, comparison, task transfer or ablation ("" if none)."""
     return config[section_of(name)][name].get("paper", "")
 
 

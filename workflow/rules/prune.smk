@@ -12,6 +12,7 @@ rule train_dense:
     output:
         **trained(DENSE),
         rewind=f"{DENSE}/rewind.pth",
+        snapshots=directory(SNAPSHOTS),
     log:
         log("train_dense", "{model}_seed{seed}"),
     benchmark:
@@ -25,13 +26,14 @@ rule train_dense:
         work_dir=f"{DENSE}/work",
         rewind_iter=lookup(dpath="models/{model}/rewind_iter", within=config),
         pretrained=pretrained_arg,
+        snapshots=snapshot_args,
         options=cfg_options,
     shell:
         train_shell(
             "--config {input.config} --dataset {input.dataset} --seed {wildcards.seed}"
             " --work-dir {params.work_dir} --out {output.weights} --report {output.report}"
-            " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} --threads {threads}"
-            " {params.pretrained} {params.options}"
+            " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind} {params.snapshots}"
+            " --threads {threads} {params.pretrained} {params.options}"
         ) + " > {log} 2>&1"
 
 
