@@ -26,6 +26,8 @@ import yaml
 
 from lthsteps.plan import TrainingRun, training_runs
 
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"
+
 # V100 GPU-seconds per training image, per model config. Assumed, since no GPU was available to measure
 # them: Detectron2's MODEL_ZOO.md train time (s/iter) on 8 V100s with 2 images per GPU per iteration,
 # divided by those 2 images, for the matching 1x ResNet-50 models; the ResNet-18 models scaled by their
@@ -96,7 +98,10 @@ def load_schedules(config: Mapping) -> dict[str, Schedule]:
 
 
 def estimate(config_file: Path) -> pd.DataFrame:
+    from snakemake.utils import validate
+
     config = yaml.safe_load(config_file.read_text())
+    validate(config, str(SCHEMA))  # the schema's defaults, as the workflow sees the config
     check_estimable(config)
     return gpu_hours_table(training_runs(config), load_schedules(config))
 

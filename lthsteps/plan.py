@@ -76,14 +76,16 @@ def ablation_values(ablation: Mapping) -> list[str]:
 
 def derived_strategy(config: Mapping, ablation: Mapping, value: str) -> tuple[str, dict]:
     """(name, spec) of the strategy a modules/rounds/scope/layer_sparsity ablation trains for `value`:
-    the experiment's strategy with that one setting changed (Table 3: the ticked modules, ranked
-    with the ablation's `scope`; Fig 2c: one shot)."""
+    the experiment's strategy with that one setting changed (Table 3: the conv and linear weights of
+    the ticked modules, ranked with the ablation's `scope`; Fig 2c: one shot)."""
     base_name = config["experiments"][ablation["experiment"]]["strategy"]
     base = dict(config["strategies"][base_name])
     setting = ablation["setting"]
     if setting == "modules":
         groups = value.split("+")
-        spec, suffix = {**base, "groups": groups, "scope": ablation["scope"]}, "modules_" + "_".join(MODULES[g] for g in groups)
+        # Every conv and linear weight of the ticked modules: Table 3's Box/Cls head is two FCs.
+        spec = {**base, "groups": groups, "scope": ablation["scope"], "kinds": ["conv", "linear"]}
+        suffix = "modules_" + "_".join(MODULES[g] for g in groups)
     elif setting == "rounds":
         spec, suffix = {**base, "rounds": int(value)}, f"rounds{value}"
     elif setting == "scope":

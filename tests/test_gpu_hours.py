@@ -72,6 +72,6 @@ def test_paper_configs_total(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["config/paper/voc_faster_rcnn_r18.yaml", "config/paper/coco_tasks.yaml"]) == 0
     out = capsys.readouterr().out
-    assert "95 training jobs, 598 V100 GPU-hours" in out  # VOC: 10 dense runs, 45 rounds, 40 ImageNet
+    assert "295 training jobs, 1,555 V100 GPU-hours" in out  # VOC: 10 dense, 45 + 125 rounds, 75 branches, 40 ImageNet
     assert "50 training jobs, 2,679 V100 GPU-hours" in out  # COCO: 4 dense, 20 rounds, 2 transfers, 24 ImageNet
-    assert "All configs: 145 training jobs, 3,277 V100 GPU-hours" in out
+    assert "All configs: 345 training jobs, 4,234 V100 GPU-hours" in out

@@ -20,7 +20,7 @@ from lthsteps.masks import load_masks, zeros_violations
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIGS = sorted(REPO.glob("config/*.yaml")) + sorted(REPO.glob("config/paper/*.yaml"))
-DETECTOR_TRAINING = ("train_dense", "train_round", "train_task_transfer", "train_imagenet_transfer")
+DETECTOR_TRAINING = ("train_dense", "train_round", "train_task_transfer", "train_imagenet_transfer", "train_branch")
 
 
 def snakemake(*args, check=True):
@@ -74,6 +74,7 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     assert table["summarize_experiment"] == len(config["experiments"]) + len(config.get("imagenet_transfers", {}))
     assert table.get("compare_experiments", 0) == len(config.get("comparisons", {}))
     assert table.get("summarize_task_transfer", 0) == len(config.get("task_transfers", {}))
+    assert table.get("summarize_ablation", 0) == len(config.get("ablations", {}))
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
     assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
@@ -272,6 +273,32 @@ def test_tiny_config_end_to_end(tiny_results):
     assert total > 0
 
 
+@pytest.mark.slow
+def test_tiny_config_ablations_end_to_end(tiny_results):
+    """Every §4.3 ablation of config/tiny.yaml ran: its table and figure, its branches' files."""
+    results, run = tiny_results, tiny_results / "runs/faster_rcnn_r18_c4/seed0"
+    for name in yaml.safe_load((REPO / "config/tiny.yaml").read_text())["ablations"]:
+        assert (results / f"tables/{name}.csv").is_file() and (results / f"figures/{name}.png").is_file(), name
+    # Table 3: every combination of rpn and box_head, in the paper's order after the dense row.
+    table3 = (results / "tables/table3_modules.md").read_text().splitlines()
+    rows = [[cell.strip() for cell in line.split("|")[1:5]] for line in table3 if line.startswith(("| -", "| ✓"))]
+    assert rows == [["-", "-", "-", "-"], ["-", "-", "-", "✓"], ["-", "-", "✓", "-"], ["-", "-", "✓", "✓"]]
+    # Fig 2b / 2f: the dense run saved the snapshots they start from or rank on (iterations 0 and 3 of 6).
+    assert sorted(p.name for p in (run / "dense/snapshots").iterdir()) == ["iter0.pth", "iter3.pth"]
+    ticket = run / "global_oneshot/p90/round1"
+    masks, _ = load_masks(ticket / "mask.npz")
+    for branch in ("rewind0", "early_bird50", "random_mask", "reinit"):
+        branch_masks, _ = load_masks(ticket / f"branches/{branch}/mask.npz") if branch in (
+            "early_bird50", "random_mask") else (masks, None)
+        assert zeros_violations(load_state_dict(ticket / f"branches/{branch}/weights.pth"), branch_masks) == {}, branch
+    report = json.loads((ticket / "branches/rewind0/train.json").read_text())
+    assert report["start_iter"] == 0 and report["init"].endswith("dense/snapshots/iter0.pth")
+    random_masks, _ = load_masks(ticket / "branches/random_mask/mask.npz")
+    assert {n: int((~m).sum()) for n, m in random_masks.items()} == {n: int((~m).sum()) for n, m in masks.items()}
+    assert "Mask IoU" in (results / "tables/fig2f_early_bird.md").read_text()
+    assert "Winning ticket" in (results / "tables/ticket_controls.md").read_text()
+
+
 def _report_results(html: str, variable: str) -> dict:
     """A JSON object the Snakemake report embeds in its page (`var results = {...};`)."""
     return json.loads(re.search(rf"var {variable} = (\{{.*?\}});\n", html, re.S).group(1))
@@ -289,8 +316,10 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
     expected = {f"{name}.{ext}" for section in ("experiments", "imagenet_transfers", "comparisons")
                 for name in config[section] for ext in ("csv", "md", "png")}
     expected |= {f"{name}.{ext}" for name in config["task_transfers"] for ext in ("csv", "md")}
+    expected |= {f"{name}.{ext}" for name in config["ablations"] for ext in ("csv", "md", "png")}
     assert set(results) == expected and expected <= stored
-    papers = {name: entry["paper"] for section in ("experiments", "imagenet_transfers", "comparisons", "task_transfers")
+    papers = {name: entry.get("paper", "no paper item (none named in the config)")
+              for section in ("experiments", "imagenet_transfers", "comparisons", "task_transfers", "ablations")
               for name, entry in config[section].items()}
     kinds = {"csv": "table (CSV)", "md": "table (Markdown)", "png": "figure"}
     source = f"config/tiny.yaml, --config results_dir={tiny_results}"
@@ -302,6 +331,8 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
         assert "How to read it" in caption and "What the paper found" in caption and str(tiny_results) in caption
     categories = _report_results(html, "categories")
     assert set(categories) == {"Direct pruning", "ImageNet ticket transfer", "ImageNet mask transfer",
-                               "Comparisons", "Task transfer"}
+                               "Comparisons", "Task transfer", "Direct pruning ablations (§4.3)"}
     assert set(categories["Direct pruning"]) == {"Fig 2a", "Fig 2d", "Fig 1"}
+    assert set(categories["Direct pruning ablations (§4.3)"]) == {
+        "Table 3", "Fig 2b", "Fig 2c", "Fig 2d", "Fig 2e", "Fig 2f", "no paper item named"}
     assert "System Message" not in html  # every caption is valid reStructuredText
