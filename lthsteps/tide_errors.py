@@ -11,13 +11,9 @@ TIDE.MASK)``, ``get_main_errors()`` and ``get_special_errors()``. Nothing of TID
 
 Compatibility (numpy 2.4, pandas 3.1, matplotlib 3.11, seaborn 0.13): tidecv's error computation uses no
 removed numpy alias (no ``np.float``/``np.int``/``np.bool``) and runs unchanged; no numpy shim is needed.
-Only its import needs care:
 
 * ``import tidecv`` imports its plotting module, which imports ``appdirs`` (a declared requirement of
-  tidecv, used only to choose a download / plot scratch folder). Where ``appdirs`` is not installed,
-  :func:`appdirs_shim` puts a stand-in ``appdirs`` module in ``sys.modules`` for the duration of the
-  import only (its ``user_data_dir`` raises: nothing here downloads or plots). With ``appdirs`` installed
-  (``pip install tidecv`` brings it) the shim does nothing.
+  tidecv, pinned in pyproject.toml with it).
 * ``TIDE()`` builds a ``Plotter`` that restyles matplotlib globally (``seaborn.set``: 34 rcParams) and
   creates a folder in the user's data directory. :func:`analyze` builds it inside
   ``matplotlib.rc_context()`` with ``TIDE_PATH`` pointing to a temporary folder, so neither escapes.
@@ -93,43 +89,10 @@ class InputError(ValueError):
 
 # ----------------------------------------------------------------------------------------------- tidecv
 
-@contextlib.contextmanager
-def appdirs_shim() -> Iterator[None]:
-    """While importing tidecv: a stand-in ``appdirs`` module if the real one is not installed.
-
-    tidecv imports ``appdirs.user_data_dir`` at module level (``tidecv/datasets.py``, reached from
-    ``import tidecv`` through its plotting module) but calls it only to find a download / plot folder,
-    and never when ``TIDE_PATH`` is set. The stand-in is removed from ``sys.modules`` afterwards, so other
-    code still sees ``appdirs`` as missing.
-    """
-    try:
-        import appdirs  # noqa: F401
-    except ModuleNotFoundError:
-        pass
-    else:
-        yield
-        return
-    stub = types.ModuleType("appdirs")
-    stub.__doc__ = "Stand-in for appdirs from lthsteps.tide_errors (only for importing tidecv)."
-
-    def user_data_dir(*args: Any, **kwargs: Any) -> str:
-        raise RuntimeError("appdirs is not installed (lthsteps.tide_errors stand-in): set TIDE_PATH "
-                           "or pip install appdirs")
-
-    stub.user_data_dir = user_data_dir
-    sys.modules["appdirs"] = stub
-    try:
-        yield
-    finally:
-        if sys.modules.get("appdirs") is stub:
-            del sys.modules["appdirs"]
-
-
 def import_tidecv() -> types.ModuleType:
-    """``tidecv`` with its ``datasets`` submodule, imported through :func:`appdirs_shim`."""
-    with appdirs_shim():
-        import tidecv
-        import tidecv.datasets  # noqa: F401
+    """``tidecv`` with its ``datasets`` submodule."""
+    import tidecv
+    import tidecv.datasets  # noqa: F401
     return tidecv
 
 

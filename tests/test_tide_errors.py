@@ -16,13 +16,9 @@ import pytest
 from lthsteps import tide_errors as te
 from lthsteps.tide_errors import InputError, MAIN_ERRORS, analyze, check_inputs, main
 
-with te.appdirs_shim():  # tidecv imports appdirs; the module under test brings a stand-in where it is missing
-    pytest.importorskip("tidecv", reason="tidecv (TIDE's package, github.com/dbolya/tide) is not installed: "
-                                         f"pip install {te.TIDECV_PIN}")
-
-import pycocotools.mask as mask_utils  # noqa: E402
-from pycocotools.coco import COCO  # noqa: E402
-from pycocotools.cocoeval import COCOeval  # noqa: E402
+import pycocotools.mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 SIZE = 100
 CAT, DOG = 1, 2
@@ -190,8 +186,6 @@ def test_side_effects_contained(tmp_path, monkeypatch):
     assert dict(matplotlib.rcParams) == before
     assert "TIDE_PATH" not in os.environ
     assert not (tmp_path / "home").exists()
-    if "appdirs" in sys.modules:  # only ever the real one
-        assert "stand-in" not in (sys.modules["appdirs"].__doc__ or "")
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
