@@ -175,7 +175,6 @@ def test_side_effects_contained(tmp_path, monkeypatch):
     import os
 
     import matplotlib
-    import sys
 
     monkeypatch.delenv("TIDE_PATH", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
