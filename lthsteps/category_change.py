@@ -1,10 +1,10 @@
 """Percentage change of per-category AP against the dense model (the paper's Fig 5, §4.4).
 
-    python -m lthsteps.category_change --kind frequency --train-ann instances_train.json \\
+    python -m lthsteps.category_change --by frequency --train-ann instances_train.json \\
         --name "Mask R-CNN R18" --paper "Fig 5a" [--task bbox] [--prunes 80,90] \\
         --dense 0:results/runs/m/seed0/dense --run 80:0:results/runs/m/seed0/s/p80/round1 ... \\
         --csv t.csv --markdown t.md --figure f.png
-    python -m lthsteps.category_change --kind difficulty --task segm --top 3 --paper "Fig 5c" ...
+    python -m lthsteps.category_change --by difficulty --task segm --top 3 --paper "Fig 5c" ...
 
 The paper (Fig 5) plots ``100 * (AP_ticket - AP_dense) / AP_dense`` of each COCO category's
 AP: (a) for the 80%- and 90%-pruned Mask R-CNN, bbox AP, categories sorted by their number of
@@ -13,9 +13,9 @@ common ones (person, car, chair) little; (b)/(c) for the 3 categories with the h
 with the lowest dense AP (bbox, segm), against sparsity -- easy and hard categories behave much
 alike, hard ones falling somewhat more, and long thin objects (skis, spoon, fork) are hit hardest.
 
-``--kind frequency`` needs ``--train-ann``, the COCO annotation file of the training split (its
+``--by frequency`` needs ``--train-ann``, the COCO annotation file of the training split (its
 non-crowd annotations are counted per category name; the ``instances`` in metrics.json count the
-evaluated split, not training). ``--kind difficulty`` ranks categories by their dense AP (mean over
+evaluated split, not training). ``--by difficulty`` ranks categories by their dense AP (mean over
 seeds; ties broken by name) and keeps the ``--top`` K highest ("easy") and K lowest ("hard").
 ``--dense``/``--run`` are as in :mod:`lthsteps.object_size`: each ticket is compared with the
 dense run of its own seed.
@@ -161,7 +161,8 @@ def figure(frame: pd.DataFrame, summary: pd.DataFrame, title: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lthsteps.category_change", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", required=True, choices=["frequency", "difficulty"])
+    parser.add_argument("--by", required=True, choices=["frequency", "difficulty"],
+                        help="sort categories by training frequency (Fig 5a) or by dense AP (Figs 5b/5c)")
     parser.add_argument("--name", required=True, help="table and figure title, e.g. the model")
     parser.add_argument("--paper", default="", help="the paper item this is the analog of, e.g. 'Fig 5a'")
     parser.add_argument("--task", default="bbox", help="bbox (default), segm or keypoints")
@@ -176,17 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     title = common.title(args.name, args.paper)
     try:
-        text = args.prunes if args.prunes is not None else ("80,90" if args.kind == "frequency" else "")
+        text = args.prunes if args.prunes is not None else ("80,90" if args.by == "frequency" else "")
         try:
             prunes = [float(p) for p in text.split(",") if p.strip()]
         except ValueError:
             raise ValueError(f"--prunes {text!r} is not a comma list of numbers: give e.g. --prunes 80,90") from None
-        if args.kind == "frequency" and args.train_ann is None:
-            raise ValueError("--kind frequency needs --train-ann: give the COCO annotation file of the training split")
-        counts = train_instances(args.train_ann) if args.kind == "frequency" else {}
+        if args.by == "frequency" and args.train_ann is None:
+            raise ValueError("--by frequency needs --train-ann: give the COCO annotation file of the training split")
+        counts = train_instances(args.train_ann) if args.by == "frequency" else {}
         dense, runs = load([common.parse_dense(d) for d in args.dense], [parse_run(r) for r in args.run])
         frame, left = records(dense, runs, args.task, prunes)
-        summary = frequency_table(frame, counts) if args.kind == "frequency" else difficulty_table(frame, args.top)
+        summary = frequency_table(frame, counts) if args.by == "frequency" else difficulty_table(frame, args.top)
         text = markdown(summary, title, left)
         fig = figure(frame, summary, title)  # made before any write: a failure leaves nothing behind
     except (ValueError, FileNotFoundError) as err:

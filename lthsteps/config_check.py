@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from lthsteps.plan import CONTROLS, TABLE3_MODULES, imported_tickets
+from lthsteps.plan import ANALYSIS_KEYS, ANALYSIS_TASKS, CONTROLS, TABLE3_MODULES, imported_tickets
 
 # Old key path -> what to do instead.
 RENAMED = {
@@ -101,7 +101,7 @@ def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
     problems = [*_results_dir(config), *_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
                 *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config),
-                *_ablations(config, repo)]
+                *_ablations(config, repo), *_analyses(config, repo)]
     if problems:
         raise ConfigError(problems)
 
@@ -378,3 +378,71 @@ def _ablation_value_problems(config: Mapping, ablation: Mapping, values: list, r
 def _nearest(given: str, choices) -> str:
     near = difflib.get_close_matches(given, list(choices), n=1)
     return f": did you mean '{near[0]}'? (choices: {', '.join(choices)})" if near else f" (choices: {', '.join(choices)})"
+
+
+_TASKS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def model_tasks(config: Mapping, model: str, repo: Path) -> tuple[str, ...]:
+    """The COCO tasks a model predicts (bbox, plus segm / keypoints for its heads), from its MMDetection
+    config after `cfg_options` (parsed without importing torch; ``lthsteps.mm.model_tasks``)."""
+    from mmengine.config import Config
+
+    from lthsteps.mm import model_tasks as tasks_of
+
+    path, options = model_config(config, model, repo), config["models"][model].get("cfg_options") or {}
+    key = (str(path), repr(sorted(options.items())))
+    if key not in _TASKS:
+        cfg = Config.fromfile(str(path), import_custom_modules=False)
+        cfg.merge_from_dict(dict(options))
+        _TASKS[key] = tasks_of(cfg)
+    return _TASKS[key]
+
+
+def _analyses(config: Mapping, repo: Path) -> list[str]:
+    """An analysis's experiment, keys, task (its model must have the head) and prune percents
+    (docs/analyses.md)."""
+    problems = []
+    taken = {*config["experiments"], *config.get("comparisons", {}), *config.get("task_transfers", {}),
+             *config.get("imagenet_transfers", {}), *config.get("ablations", {})}
+    for name, a in config.get("analyses", {}).items():
+        where, analysis = f"analyses.{name}", a["analysis"]
+        if name in taken:
+            problems.append(f"{where}: an experiment, transfer, comparison or ablation has the same name (their "
+                            "tables would collide): rename one")
+        wrong = [key for key in ("task", "prune_percents", "prune_percent", "top")
+                 if key in a and key not in ANALYSIS_KEYS[analysis]]
+        for key in wrong:
+            problems.append(f"{where}.{key}: analysis {analysis} takes no `{key}` (it takes "
+                            f"{', '.join(ANALYSIS_KEYS[analysis])}): remove it")
+        if analysis in ("tide", "keypoint_errors") and "prune_percent" not in a:
+            problems.append(f"{where}: analysis {analysis} needs `prune_percent`, the ticket compared with the "
+                            "dense model (e.g. 80)")
+        if "task" in a and "task" in ANALYSIS_KEYS[analysis] and a["task"] not in ANALYSIS_TASKS[analysis]:
+            problems.append(f"{where}.task {a['task']}: analysis {analysis} takes "
+                            f"{' or '.join(ANALYSIS_TASKS[analysis])}")
+        e = config["experiments"].get(a["experiment"])
+        if e is None:
+            near = difflib.get_close_matches(str(a["experiment"]), list(config["experiments"]), n=1)
+            hint = f": did you mean '{near[0]}'?" if near else ""
+            problems.append(f"{where}.experiment '{a['experiment']}' is not a key of `experiments`{hint}")
+            continue
+        given = [a["prune_percent"]] if "prune_percent" in a else a.get("prune_percents") or []
+        missing = [p for p in given if p not in e["prune_percents"]]
+        if missing:
+            problems.append(f"{where}: experiment {a['experiment']} has no ticket at {', '.join(f'{p:g}' for p in missing)}% "
+                            f"(its prune_percents: {', '.join(f'{p:g}' for p in e['prune_percents'])}): pick one of "
+                            f"those, or add it to experiments.{a['experiment']}.prune_percents")
+        needed = "keypoints" if analysis == "keypoint_errors" else a.get("task")
+        if needed in ("segm", "keypoints") and e["model"] in config["models"]:
+            try:
+                tasks = model_tasks(config, e["model"], repo)
+            except Exception:  # an unreadable model config: reported by _model_configs
+                continue
+            if needed not in tasks:
+                head = {"segm": "mask_head", "keypoints": "keypoint_head"}[needed]
+                problems.append(f"{where}: experiment {a['experiment']}'s model {e['model']} has no {needed} results "
+                                f"(its config has no roi_head.{head}; it predicts {', '.join(tasks)}): analyse an "
+                                f"experiment whose model has a {head}" +
+                                ("" if analysis == "keypoint_errors" else f", or set task to one of {', '.join(tasks)}"))
+    return problems

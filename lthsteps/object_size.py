@@ -22,9 +22,12 @@ them as ``mean ± std``. The figure has one panel per task: % change against net
 line per bucket (band = ±1 std over seeds), the dense model as the zero line; below zero the
 ticket is worse than the dense model on objects of that size.
 
+A bucket whose dense AP is 0 in some seed (a detector that finds none of those objects, e.g. at
+smoke-test scale) has no defined percentage change: its APs stay in the table, its change is empty
+(``-`` in Markdown, NaN in the CSV) in every seed, it is named under the table and not plotted.
+
 Input errors print one ``error: ...`` line and return 2 before anything is written: a run whose
-seed has no dense run, a task a run lacks, and a dense AP of 0 (the percentage change against 0
-is undefined -- it is an error, not NaN; leave that task out with ``--tasks``).
+seed has no dense run, a task a run lacks.
 """
 from __future__ import annotations
 
@@ -142,12 +145,11 @@ def records(dense: dict[int, Run], runs: list[Run], tasks: Sequence[str] = ()) -
     if not keep:
         raise ValueError("no size bucket has ground truth in these runs: evaluate on data with objects")
     frame = pd.concat(keep)
-    zero = frame[frame.dense_ap == 0]
-    if len(zero):
-        z = zero.iloc[0]
-        raise ValueError(f"the dense {z.task} AP_{z.bucket} of seed {z.seed} is 0: the percentage change against it "
-                         "is undefined; leave that task out with --tasks")
     frame["change"] = 100 * (frame.ticket_ap - frame.dense_ap) / frame.dense_ap
+    # A dense AP of 0 in any seed: the percentage change is undefined for that task and size in every
+    # seed (a mean over the other seeds would pass for all of them); the APs stay in the table.
+    zero = frame.groupby(["task", "bucket"]).dense_ap.transform(lambda ap: (ap == 0).any())
+    frame.loc[zero, "change"] = math.nan
     return frame, absent
 
 
@@ -167,6 +169,10 @@ def markdown(summary: pd.DataFrame, title: str, absent: Sequence[str] = ()) -> s
         out[head] = [common.pm(m, s) for m, s in zip(summary[f"{col}_mean"], summary[f"{col}_std"])]
     out["Seeds"] = summary.seeds.astype(str).values
     note = f"\nNo ground truth of that size (COCO AP -1), left out: {', '.join(absent)}.\n" if absent else ""
+    zero = list(dict.fromkeys(f"{t} {b}" for t, b in zip(summary.task, summary.bucket)
+                              if summary[(summary.task == t) & (summary.bucket == b)].change_mean.isna().all()))
+    if zero:
+        note += f"\nDense AP 0 in some seed, % change undefined (shown as -): {', '.join(zero)}.\n"
     return common.markdown(out, title) + note
 
 
@@ -177,7 +183,11 @@ def figure(frame: pd.DataFrame, title: str):
     fig, axes = plots.new_figure(len(tasks), width=4.6)
     palette = dict(zip(BUCKETS, sns.color_palette(n_colors=len(BUCKETS))))  # a size keeps its colour across panels
     for task, ax in zip(tasks, axes):
-        cell = frame[frame.task == task]
+        cell = frame[(frame.task == task) & frame.change.notna()]
+        ax.set(title=TASKS[task], xlabel="network sparsity (%)", ylabel="AP change vs dense (%)")
+        if cell.empty:
+            ax.text(0.5, 0.5, "dense AP 0:\n% change undefined", ha="center", va="center", transform=ax.transAxes)
+            continue
         sns.lineplot(data=cell, x="network_sparsity", y="change", hue="bucket", palette=palette, marker="o",
                      hue_order=[b for b in BUCKETS if b in set(cell.bucket)], errorbar="sd", ax=ax)
         ax.axhline(0, color="k", ls="--", lw=1, label="dense")

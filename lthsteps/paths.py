@@ -16,6 +16,7 @@ classifier. Layout (docs/results.md describes every file)::
     runs/{model}/seed{seed}/imagenet_transfers/{name}/p{prune}/   an ImageNet ticket or mask trained in a detector
     runs/{model}/seed{seed}/task_transfers/{name}/from_{source}/  a ticket of another task's detector
     classifiers/{classifier}/imported/p{prune}/    a ticket imported from files
+    {run}/errors/                                  §4.4 error analyses of a run's detections (TIDE, keypoints)
     tables/{name}.csv|md, figures/{name}.png       summaries
 """
 from __future__ import annotations
@@ -72,6 +73,31 @@ def synthetic_data(results: str) -> str:
 
 def dataset_descriptor(results: str, dataset: str) -> str:
     return f"{results}/datasets/{dataset}/dataset.json"
+
+
+def converted_annotations(results: str, dataset: str, split: str) -> str:
+    """The COCO-format annotations of a VOC-layout dataset's split, written beside its descriptor."""
+    return f"{results}/datasets/{dataset}/{split}.json"
+
+
+def errors_dir(run: str) -> str:
+    """The error analyses of a run folder (dense run or round) of a detector."""
+    return f"{run}/errors"
+
+
+def tide_errors(run: str, task: str) -> str:
+    """TIDE errors of a run's ``task`` (bbox or segm) detections (``lthsteps.tide_errors``)."""
+    return f"{errors_dir(run)}/tide_{task}.json"
+
+
+def keypoint_errors(run: str) -> str:
+    """Keypoint errors of a run's keypoint detections (``lthsteps.keypoint_errors``)."""
+    return f"{errors_dir(run)}/keypoints.json"
+
+
+def keypoint_pr(run: str) -> str:
+    """PR curves of a run's keypoint detections, original and with each error fixed."""
+    return f"{errors_dir(run)}/keypoints_pr.csv"
 
 
 def table(results: str, name: str, ext: str) -> str:

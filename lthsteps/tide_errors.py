@@ -17,6 +17,10 @@ removed numpy alias (no ``np.float``/``np.int``/``np.bool``) and runs unchanged;
 * ``TIDE()`` builds a ``Plotter`` that restyles matplotlib globally (``seaborn.set``: 34 rcParams) and
   creates a folder in the user's data directory. :func:`analyze` builds it inside
   ``matplotlib.rc_context()`` with ``TIDE_PATH`` pointing to a temporary folder, so neither escapes.
+* tidecv's ``datasets.COCO`` converts every ground-truth ``segmentation`` to a mask, and fails on the empty
+  ones of VOC-layout data converted to COCO format (``lthsteps.datasets``). With ``--mode bbox`` such a
+  ground truth is handed to it with each box as its polygon (box mode never reads the masks); ``--mode
+  segm`` on it is an input error.
 * tidecv also needs ``cv2`` (opencv-python, already a dependency here) at import; its plots (not used)
   work but warn (seaborn 0.13 FutureWarning: ``palette`` without ``hue``, removed in seaborn 0.14).
 
@@ -149,6 +153,12 @@ def check_inputs(gt: Any, detections: Any, mode: str) -> None:
         if missing:
             raise InputError(f"ground-truth annotation {ann.get('id')} lacks {', '.join(missing)} (TIDE reads "
                              f"them): {fix_gt}")
+    if mode == "segm":
+        maskless = [a.get("id") for a in anns if not a["segmentation"]]
+        if maskless:
+            raise InputError(f"{len(maskless)} ground-truth annotations have no instance mask (empty segmentation, "
+                             f"e.g. {_examples(maskless)}; VOC-layout data has none), which --mode segm compares "
+                             "against: use --mode bbox, or a ground truth with masks")
     stray = [a["image_id"] for a in anns if a["image_id"] not in images]
     if stray:
         raise InputError(f"{len(stray)} ground-truth annotations are on images the file does not list "
@@ -212,6 +222,16 @@ def _load(path: str | os.PathLike, what: str) -> Any:
 
 # -------------------------------------------------------------------------------------------- analysis
 
+def _box_segmentations(gt: dict) -> dict:
+    """``gt`` with each empty segmentation (VOC-layout data has no masks) replaced by its box as a polygon."""
+    out = dict(gt, annotations=[dict(a) for a in gt["annotations"]])
+    for a in out["annotations"]:
+        if not a["segmentation"]:
+            x, y, w, h = a["bbox"]
+            a["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+    return out
+
+
 def analyze(gt_path: str | os.PathLike, detections_path: str | os.PathLike, mode: str = "bbox",
             pos_threshold: float = POS_THRESHOLD, background_threshold: float = BACKGROUND_THRESHOLD) -> dict:
     """TIDE's errors of ``detections_path`` against ``gt_path`` (see the module docstring for the fields).
@@ -224,11 +244,17 @@ def analyze(gt_path: str | os.PathLike, detections_path: str | os.PathLike, mode
     check_inputs(gt, dets, mode)
     sizes = {"images": len(gt["images"]), "gt_instances": sum(not a["iscrowd"] for a in gt["annotations"]),
              "crowd_regions": sum(bool(a["iscrowd"]) for a in gt["annotations"]), "detections": len(dets)}
-    del gt, dets
+    maskless = mode == "bbox" and any(not a["segmentation"] for a in gt["annotations"])
+    del dets
 
     tidecv = import_tidecv()
     TIDE, datasets = tidecv.TIDE, tidecv.datasets
-    gt_data = datasets.COCO(str(gt_path))
+    with tempfile.TemporaryDirectory() as tmp:
+        if maskless:  # tidecv's loader converts every segmentation; box mode never reads them
+            gt_path = Path(tmp) / "gt.json"
+            gt_path.write_text(json.dumps(_box_segmentations(gt)))
+        del gt
+        gt_data = datasets.COCO(str(gt_path))
     det_data = datasets.COCOResult(str(detections_path))
     with _contained_plotter():
         tide = TIDE(pos_threshold=pos_threshold, background_threshold=background_threshold)

@@ -88,20 +88,20 @@ def test_difficulty_top_and_bottom_k_by_dense_ap_ties_by_name(tmp_path):
         category_change.rank(frame, 4)
 
 
-def _cli(tmp_path, kind, *extra):
+def _cli(tmp_path, by, *extra):
     dense, runs = tickets(tmp_path / "runs")
     out = tmp_path / "out"
-    args = ["--kind", kind, "--name", "demo", *extra, *[a for s, d in dense for a in ("--dense", f"{s}:{d}")]]
+    args = ["--by", by, "--name", "demo", *extra, *[a for s, d in dense for a in ("--dense", f"{s}:{d}")]]
     args += [a for r in runs for a in ("--run", f"{r.prune:g}:{r.seed}:{r.dir}")]
     return out, args + ["--csv", str(out / "t.csv"), "--markdown", str(out / "t.md"), "--figure", str(out / "f.png")]
 
 
-@pytest.mark.parametrize("kind, extra, rows", [
+@pytest.mark.parametrize("by, extra, rows", [
     ("frequency", ("--paper", "Fig 5a", "--train-ann", "ANN"), 12),
     ("difficulty", ("--paper", "Fig 5a", "--top", "1"), 4)])
-def test_cli_writes_csv_markdown_and_figure(tmp_path, kind, extra, rows, capsys):
+def test_cli_writes_csv_markdown_and_figure(tmp_path, by, extra, rows, capsys):
     ann = str(annotations(tmp_path / "ann.json"))
-    out, args = _cli(tmp_path, kind, *[ann if e == "ANN" else e for e in extra])
+    out, args = _cli(tmp_path, by, *[ann if e == "ANN" else e for e in extra])
     assert main(args) == 0
     assert (out / "t.md").read_text().startswith("### demo (analog of the paper's Fig 5a)\n\n|")
     assert len(pd.read_csv(out / "t.csv")) == rows
@@ -120,7 +120,7 @@ def _drop(args, option, prefix):
     return out
 
 
-@pytest.mark.parametrize("kind, change, message", [
+@pytest.mark.parametrize("by, change, message", [
     ("difficulty", lambda a: _drop(a, "--dense", "0:"),
      r"runs of seed 0 have no dense run to compare with: add --dense 0:DIR"),
     ("difficulty", lambda a: ["--task", "segm", *a], r"has no segm results \(segm is null\): choose a task the "
@@ -131,10 +131,10 @@ def _drop(args, option, prefix):
     ("difficulty", lambda a: ["--top", "4", *a], r"give --top from 1 to 3"),
     ("difficulty", lambda a: ["--prunes", "8o", *a], r"--prunes '8o' is not a comma list"),
 ])
-def test_cli_bad_input_is_one_error_line_and_writes_nothing(tmp_path, kind, change, message, capsys):
+def test_cli_bad_input_is_one_error_line_and_writes_nothing(tmp_path, by, change, message, capsys):
     annotations(tmp_path / "ann.json")
     (tmp_path / "small.json").write_text(json.dumps({"annotations": [], "categories": [{"id": 1, "name": "b"}]}))
-    out, args = _cli(tmp_path, kind, "--train-ann", str(tmp_path / "ann.json"))
+    out, args = _cli(tmp_path, by, "--train-ann", str(tmp_path / "ann.json"))
     assert main(change(args)) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1

@@ -243,3 +243,16 @@ def test_cli_missing_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: detections") and "does not exist: pass an existing file" in err
     assert not out.exists()
+
+
+def test_a_ground_truth_without_masks_works_in_box_mode_only(tmp_path, capsys):
+    """VOC-layout data converted to COCO format has `segmentation: []`; tidecv's loader would fail on it."""
+    gt = _gt()
+    with_masks = analyze(*_write(tmp_path, gt, _scenario("Loc")), "bbox")
+    for ann in gt["annotations"]:
+        ann["segmentation"] = []
+    gt_path, det_path = _write(tmp_path, gt, _scenario("Loc"))
+    assert analyze(gt_path, det_path, "bbox")["main_errors"] == with_masks["main_errors"]
+    assert json.loads(gt_path.read_text())["annotations"][0]["segmentation"] == []  # the file is left alone
+    with pytest.raises(InputError, match=r"3 ground-truth annotations have no instance mask .* use --mode bbox"):
+        analyze(gt_path, det_path, "segm")

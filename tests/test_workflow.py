@@ -10,11 +10,13 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import validate
 
 from lthsteps.checkpoints import load_state_dict
-from lthsteps.plan import training_runs
+from lthsteps.plan import analysis_error_files, training_runs
 from lthsteps.masks import load_masks, zeros_violations
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,6 +59,7 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     run_config = _with_existing_data(config_file, tmp_path)
     proc = snakemake("-n", "--printshellcmds", "--configfile", str(run_config))
     config = yaml.safe_load(run_config.read_text())
+    validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))  # the schema's defaults, as the Snakefile
     table = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
              if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert table["train_dense"] and table["train_round"]
@@ -75,6 +78,13 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     assert table.get("compare_experiments", 0) == len(config.get("comparisons", {}))
     assert table.get("summarize_task_transfer", 0) == len(config.get("task_transfers", {}))
     assert table.get("summarize_ablation", 0) == len(config.get("ablations", {}))
+    # One summary per §4.4 analysis; one error job per run a TIDE / keypoint analysis reads (each file once).
+    analyses = config.get("analyses", {})
+    assert table.get("summarize_analysis", 0) == len(analyses)
+    tide = {f for name, a in analyses.items() if a["analysis"] == "tide" for f in analysis_error_files(config, name)}
+    keypoints = {f for name, a in analyses.items() if a["analysis"] == "keypoint_errors"
+                 for f in analysis_error_files(config, name) if f.endswith(".json")}
+    assert table.get("tide_errors", 0) == len(tide) and table.get("keypoint_errors", 0) == len(keypoints)
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
     assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
@@ -299,6 +309,48 @@ def test_tiny_config_ablations_end_to_end(tiny_results):
     assert "Winning ticket" in (results / "tables/ticket_controls.md").read_text()
 
 
+@pytest.mark.slow
+def test_tiny_config_analyses_end_to_end(tiny_results):
+    """Every §4.4 analysis of config/tiny.yaml ran: its table and figure, the per-run error files; the
+    object-size table holds the dense run's own COCO numbers."""
+    results = tiny_results
+    analyses = yaml.safe_load((REPO / "config/tiny.yaml").read_text())["analyses"]
+    for name in analyses:
+        assert (results / f"tables/{name}.csv").is_file() and (results / f"tables/{name}.md").is_file(), name
+        assert (results / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG", name
+    mask = results / "runs/mask_rcnn_r18_fpn/seed0"
+    # Fig 4: the dense AP of each size is 100 x the dense run's metrics.json (bbox AP_small exactly).
+    sizes = pd.read_csv(results / "tables/fig4_object_size.csv")
+    dense = json.loads((mask / "dense/metrics.json").read_text())
+    small = sizes[(sizes.task == "bbox") & (sizes.bucket == "small")]
+    assert small.dense_ap_mean.tolist() == pytest.approx([100 * dense["bbox"]["AP_small"]], abs=1e-4)
+    for row in sizes.itertuples():
+        assert row.dense_ap_mean == pytest.approx(100 * dense[row.task][f"AP_{row.bucket}"], abs=1e-4)
+    assert set(sizes.task) == {"bbox", "segm"}  # every task the Mask R-CNN has
+    # Fig 5: categories with their training instances; the easy and the hard one.
+    frequency = pd.read_csv(results / "tables/fig5a_category_frequency.csv")
+    assert frequency.train_instances.is_monotonic_increasing and set(frequency.prune_percent) == {80}
+    assert list(pd.read_csv(results / "tables/fig5b_category_difficulty.csv").group) == ["easy", "hard"]
+    # Figs 7-8: TIDE of the dense run and the ticket, one file per run beside its metrics.
+    for name, run, task in (("fig7_tide_bbox", results / "runs/faster_rcnn_r18_c4/seed0", "bbox"),
+                            ("fig8_tide_segm", mask, "segm")):
+        ticket = "global_oneshot/p90/round1" if task == "bbox" else "whole_network_global/p80/round1"
+        tide = pd.read_csv(results / f"tables/{name}.csv")
+        for folder, prune in (("dense", 0), (ticket, 90 if task == "bbox" else 80)):
+            errors = json.loads((run / folder / f"errors/tide_{task}.json").read_text())
+            cells = tide[tide.prune_percent == prune].set_index("measure").value_mean
+            assert cells["AP50"] == pytest.approx(errors["AP50"], abs=1e-4)
+            assert cells["Loc"] == pytest.approx(errors["main_errors"]["Loc"], abs=1e-4)
+    # Fig 9: keypoint error types, AP per fix and the PR curves of both runs.
+    keypoints = pd.read_csv(results / "tables/fig9_keypoint_errors.csv")
+    assert {"Good", "Jitter", "Inversion", "Swap", "Miss", "original", "background FPs"} <= set(keypoints.measure)
+    kp_run = results / "runs/keypoint_rcnn_r18_fpn/seed0"
+    for folder in ("dense", "whole_network_global/p80/round1"):
+        assert (kp_run / folder / "errors/keypoints.json").is_file() and (kp_run / folder / "errors/keypoints_pr.csv").is_file()
+    table = (results / "tables/fig9_keypoint_errors.md").read_text()
+    assert "| Dense " in table and "| 80% ticket (" in table
+
+
 def _report_results(html: str, variable: str) -> dict:
     """A JSON object the Snakemake report embeds in its page (`var results = {...};`)."""
     return json.loads(re.search(rf"var {variable} = (\{{.*?\}});\n", html, re.S).group(1))
@@ -317,9 +369,11 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
                 for name in config[section] for ext in ("csv", "md", "png")}
     expected |= {f"{name}.{ext}" for name in config["task_transfers"] for ext in ("csv", "md")}
     expected |= {f"{name}.{ext}" for name in config["ablations"] for ext in ("csv", "md", "png")}
+    expected |= {f"{name}.{ext}" for name in config["analyses"] for ext in ("csv", "md", "png")}
     assert set(results) == expected and expected <= stored
     papers = {name: entry.get("paper", "no paper item (none named in the config)")
-              for section in ("experiments", "imagenet_transfers", "comparisons", "task_transfers", "ablations")
+              for section in ("experiments", "imagenet_transfers", "comparisons", "task_transfers", "ablations",
+                              "analyses")
               for name, entry in config[section].items()}
     kinds = {"csv": "table (CSV)", "md": "table (Markdown)", "png": "figure"}
     source = f"config/tiny.yaml, --config results_dir={tiny_results}"
@@ -331,8 +385,9 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
         assert "How to read it" in caption and "What the paper found" in caption and str(tiny_results) in caption
     categories = _report_results(html, "categories")
     assert set(categories) == {"Direct pruning", "ImageNet ticket transfer", "ImageNet mask transfer",
-                               "Comparisons", "Task transfer", "Direct pruning ablations (§4.3)"}
+                               "Comparisons", "Task transfer", "Direct pruning ablations (§4.3)", "§4.4 analyses"}
     assert set(categories["Direct pruning"]) == {"Fig 2a", "Fig 2d", "Fig 1"}
     assert set(categories["Direct pruning ablations (§4.3)"]) == {
         "Table 3", "Fig 2b", "Fig 2c", "Fig 2d", "Fig 2e", "Fig 2f", "no paper item named"}
+    assert set(categories["§4.4 analyses"]) == {"Fig 4", "Fig 5a", "Fig 5b", "Fig 7", "Fig 8", "Fig 9"}
     assert "System Message" not in html  # every caption is valid reStructuredText

@@ -43,6 +43,7 @@ wildcard_constraints:
     task_transfer=one_of(config["task_transfers"]),
     source=one_of(config["experiments"]),
     ablation=one_of(config["ablations"]),
+    analysis=one_of(config["analyses"]),
     branch=r"rewind\d+|early_bird[0-9.]+|random_mask|reinit",
 
 
@@ -195,7 +196,8 @@ def ablation_args(wildcards):
                     for v, p, s, d in plan.ablation_runs(config, ablation))
     if config["ablations"][ablation]["setting"] == "layer_sparsity":
         return runs
-    return " ".join(f"--dense {s}:{d}" for s, d in plan.ablation_dense_runs(config, ablation)) + " " + runs
+    dense = " ".join(f"--dense {s}:{d}" for s, d in plan.ablation_dense_runs(config, ablation))
+    return f"{dense} {runs}"
 
 
 def imported_ticket_files(wildcards):
@@ -290,6 +292,64 @@ def table_runs_args(wildcards):
     )
 
 
+# A run folder of a detector (its dense run or a round) whose detections an error analysis reads.
+RUN = f"{DETECTOR}/{{run}}"
+RUN_NAME = "|".join(["dense", rf"({one_of(STRATEGIES)})/p\d[0-9.]*/round\d\d*"])
+
+
+def val_annotations(wildcards):
+    """The COCO annotation file of the val split of a model's dataset (what its detections were evaluated on)."""
+    return plan.dataset_ann_file(config, config["models"][wildcards.model]["dataset"], "val")
+
+
+def analysis_inputs(wildcards):
+    """What an analysis's table reads: each run's metrics and training report (object size, category),
+    with the dataset descriptor for category_frequency's training annotations; each run's error files
+    and each ticket's training report (tide, keypoint_errors)."""
+    name = wildcards.analysis
+    a, folders = config["analyses"][name], [folder for *_, folder in plan.analysis_runs(config, name)]
+    reports = [f"{folder}/train.json" for folder in folders]
+    if a["analysis"] in ("tide", "keypoint_errors"):
+        return {"errors": plan.analysis_error_files(config, name), "reports": reports}
+    inputs = {"metrics": [f"{folder}/metrics.json" for folder in folders], "reports": reports}
+    if a["analysis"] == "category_frequency":
+        inputs["dataset"] = paths.dataset_descriptor(R, analysis_dataset(name))
+    return inputs
+
+
+def analysis_dataset(name):
+    """The dataset of an analysis's experiment model."""
+    return config["models"][config["experiments"][config["analyses"][name]["experiment"]]["model"]]["dataset"]
+
+
+def train_annotations(name):
+    """The training annotations an analysis counts category instances in (category_frequency)."""
+    return plan.dataset_ann_file(config, analysis_dataset(name), "train")
+
+
+ANALYSIS_MODULES = {"object_size": "lthsteps.object_size", "category_frequency": "lthsteps.category_change",
+                    "category_difficulty": "lthsteps.category_change", "tide": "lthsteps.error_comparison",
+                    "keypoint_errors": "lthsteps.error_comparison"}
+
+
+def analysis_args(wildcards):
+    """The step's arguments before the outputs: what the analysis compares (runs as --dense SEED:DIR and
+    --run PRUNE:SEED:DIR) and its settings."""
+    name = wildcards.analysis
+    a = config["analyses"][name]
+    analysis, task = a["analysis"], plan.analysis_task(config, name)
+    args = {"tide": ["tide", f"--task {task}"], "keypoint_errors": ["keypoint_errors"],
+            "object_size": [f"--tasks {task}"] if task else [],
+            "category_frequency": ["--by frequency", f"--task {task}", f"--train-ann {train_annotations(name)}"],
+            "category_difficulty": ["--by difficulty", f"--task {task}", f"--top {a.get('top', 3)}"]}[analysis]
+    if analysis.startswith("category_"):
+        args.append(f"--prunes {','.join(paths.fmt_percent(p) for p in plan.analysis_prunes(config, name))}")
+    args += [f"--name {shlex.quote(name)}", f"--paper {shlex.quote(a.get('paper', ''))}"]
+    for prune, seed, folder in plan.analysis_runs(config, name):
+        args.append(f"--dense {seed}:{folder}" if prune == 0 else f"--run {paths.fmt_percent(prune)}:{seed}:{folder}")
+    return " ".join(args)
+
+
 # The Snakemake report (`snakemake --report report.html`): every table and figure sits in a category
 # (the kind of result) and a subcategory (the paper item it reproduces); labels tell its files apart
 # and name the config they came from. Captions (workflow/report/) say how to read them.
@@ -299,6 +359,7 @@ SECTIONS = {
     "comparisons": "Comparisons",
     "task_transfers": "Task transfer",
     "ablations": "Direct pruning ablations (§4.3)",
+    "analyses": "§4.4 analyses",
 }
 
 
@@ -307,7 +368,8 @@ def section_of(name):
 
 
 def paper_entry(name):
-    """The `paper` entry of an experiment, ImageNet transfer, comparison, task transfer or ablation ("" if none)."""
+    """The `paper` entry of an experiment, ImageNet transfer, comparison, task transfer, ablation or analysis
+    ("" if none)."""
     return config[section_of(name)][name].get("paper", "")
 
 
