@@ -330,13 +330,14 @@ def branch_start_iter(config: Mapping, model: str, branch: str) -> int:
 
 def targets(config: Mapping) -> list[str]:
     """What `snakemake` (rule all) makes: a table (CSV + Markdown) and a figure per experiment,
-    ImageNet transfer, comparison and ablation, a table per task transfer, every ImageNet ticket's files."""
+    ImageNet transfer, comparison, ablation and analysis, a table per task transfer, every ImageNet
+    ticket's files."""
     results = results_dir(config)
     figures = [*config["experiments"], *config.get("imagenet_transfers", {}), *config.get("comparisons", {})]
     out = [p for name in figures for p in
            (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
     out += [paths.table(results, name, ext) for name in config.get("task_transfers", {}) for ext in ("csv", "md")]
-    out += [p for name in config.get("ablations", {}) for p in
+    out += [p for name in [*config.get("ablations", {}), *config.get("analyses", {})] for p in
             (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
     return out + [f"{folder}/{file}" for folder in classifier_tickets(config)
                   for file in ("weights.pth", "mask.npz", "train.json")]
@@ -403,10 +404,3 @@ def dataset_ann_file(config: Mapping, dataset: str, split: str) -> str:
         return paths.converted_annotations(results, dataset, split)
     root = f"{paths.synthetic_data(results)}/{ds['root']}" if ds.get("synthetic") else ds["root"]
     return f"{root}/{ds['splits'][split]['ann_file']}"
-
-
-def analysis_targets(config: Mapping) -> list[str]:
-    """The table (CSV + Markdown) and figure of every §4.4 analysis."""
-    results = results_dir(config)
-    return [p for name in config.get("analyses", {}) for p in
-            (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]

@@ -106,8 +106,8 @@ def test_runs_and_prune_percents_of_each_analysis():
         (80, 0, f"{net}/seed0/global_oneshot/p80/round1"), (80, 1, f"{net}/seed1/global_oneshot/p80/round1")]
     assert plan.analysis_error_files(config, "tide")[0] == f"{net}/seed0/dense/errors/tide_bbox.json"
     assert plan.analysis_error_files(config, "size") == []
-    assert plan.analysis_targets(config)[:3] == ["results/tiny/tables/freq.csv", "results/tiny/tables/freq.md",
-                                                 "results/tiny/figures/freq.png"]
+    assert {"results/tiny/tables/freq.csv", "results/tiny/tables/freq.md",
+            "results/tiny/figures/freq.png"} <= set(plan.targets(config))
     kp = {**copy.deepcopy(TINY), "ablations": {}}
     assert plan.analysis_error_files(kp, "fig9_keypoint_errors") == [
         f"results/tiny/runs/keypoint_rcnn_r18_fpn/seed0/{run}/errors/{file}"
