@@ -49,6 +49,9 @@ def strategies(config: Mapping) -> dict[str, Mapping]:
     that one: its runs are shared, not trained twice."""
     out = dict(config["strategies"])
     for ablation in config.get("ablations", {}).values():
+        experiment = config["experiments"].get(ablation["experiment"])
+        if experiment is None or experiment["strategy"] not in out:
+            continue  # a bad reference: lthsteps.config_check names it at start-up
         if ablation["setting"] in DERIVED_STRATEGY_SETTINGS:
             for value in ablation_values(ablation):
                 out.setdefault(*derived_strategy(config, ablation, value))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from snakemake.utils import validate
 
 from conftest import FAST, REPO, TINY_CONFIG
 from lthsteps.checkpoints import load_state_dict
@@ -108,5 +109,6 @@ def test_train_rules_launch_by_their_gpu_resource(gpus, launch, tmp_path):
                           cwd=REPO, env=ENV, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     commands = [line for line in proc.stdout.splitlines() if "-m lthsteps.train" in line]
+    validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))  # the defaults the Snakefile sets
     assert len(commands) == len(training_runs(config))  # every detector training job
     assert all(line.removeprefix("Shell command: ").startswith(launch) for line in commands)

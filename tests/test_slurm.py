@@ -63,14 +63,15 @@ def on_slurm(cluster: LocalSlurm, *args: str) -> subprocess.CompletedProcess:
 
 
 def tiny_config(tmp_path: Path, name: str, change=lambda config: None) -> Path:
-    """config/tiny.yaml without its ablations, with its results in ``tmp_path/name`` and the training rules
+    """config/tiny.yaml without its ablations and analyses, with its results in ``tmp_path/name`` and the training rules
     on one GPU each."""
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     config["results_dir"] = str(tmp_path / name)
     config["resources"]["train"]["gpu"] = 1
-    # The ablations' jobs run the same commands as the rounds (test_workflow runs them end to end);
-    # without them each SLURM run here is ~30 jobs shorter.
+    # The ablations' and analyses' jobs run the same kinds of commands as the rounds and tables
+    # (test_workflow runs them end to end); without them each SLURM run here is ~50 jobs shorter.
     config.pop("ablations", None)
+    config.pop("analyses", None)
     change(config)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
