@@ -39,7 +39,6 @@ import pandas as pd
 
 from lthsteps import paths
 from lthsteps.ablations import common, plots
-from lthsteps.files import atomic_write
 from lthsteps.object_size import Run, parse_run
 
 TIDE_MAIN = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
@@ -219,10 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
-    plots.save_figure(fig, args.figure)
-    atomic_write(args.csv, lambda tmp: summary.to_csv(tmp, index=False, float_format="%.4f"))
-    atomic_write(args.markdown, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+    plots.write_outputs(summary, text, fig, args.csv, args.markdown, args.figure)
     return 0
 
 

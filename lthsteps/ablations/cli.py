@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lthsteps.files import atomic_write
 from lthsteps.ablations import SETTINGS, common, plots
 
 
@@ -63,8 +62,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, KeyError) as err:
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
-    plots.save_figure(fig, args.figure)
-    atomic_write(args.csv, lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"))
-    atomic_write(args.markdown, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+    plots.write_outputs(table, text, fig, args.csv, args.markdown, args.figure)
     return 0

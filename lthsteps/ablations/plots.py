@@ -1,5 +1,6 @@
-"""Figure helpers shared by the ablations: seaborn whitegrid on the Agg backend, lines with ±1 std
-bands over seeds, the dense model as a dashed line, PNGs written atomically at 120 dpi."""
+"""Figure helpers shared by the ablations and the §4.4 analyses: seaborn whitegrid on the Agg backend,
+lines with ±1 std bands over seeds, the dense model as a dashed line, PNGs written atomically at 120
+dpi, and the table-and-figure outputs of their command lines."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,6 +31,14 @@ def dense_line(ax, dense: pd.DataFrame, metric: str) -> None:
     ax.axhline(mean, color="k", ls="--", label=f"dense ({mean:.2f})")
     if len(dense) > 1:
         ax.axhspan(mean - dense[metric].std(), mean + dense[metric].std(), color="k", alpha=0.1)
+
+
+def write_outputs(table: pd.DataFrame, text: str, fig, csv: Path, markdown: Path, figure: Path) -> None:
+    """A summary's figure, CSV and Markdown, each written whole or not at all; the Markdown printed."""
+    save_figure(fig, figure)
+    atomic_write(csv, lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"))
+    atomic_write(markdown, lambda tmp: Path(tmp).write_text(text))
+    print(text)
 
 
 def save_figure(fig, path: Path) -> None:
