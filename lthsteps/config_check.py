@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from lthsteps.plan import ANALYSIS_KEYS, ANALYSIS_TASKS, CONTROLS, TABLE3_MODULES, imported_tickets
+from lthsteps.analysis_plan import ANALYSIS_KEYS, ANALYSIS_TASKS
+from lthsteps.plan import CONTROLS, TABLE3_MODULES, imported_tickets
 
 # Old key path -> what to do instead.
 RENAMED = {

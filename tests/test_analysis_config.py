@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lthsteps import plan
+from lthsteps import analysis_plan, plan
 from lthsteps.config_check import ConfigError, check, check_schema
 
 TINY = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
@@ -32,7 +32,7 @@ def _problems(config) -> list[str]:
 def test_the_shipped_configs_analyses_pass():
     check(_config(), REPO)
     assert len(TINY["analyses"]) == 6
-    assert {a["analysis"] for a in TINY["analyses"].values()} == set(plan.ANALYSES)
+    assert {a["analysis"] for a in TINY["analyses"].values()} == set(analysis_plan.ANALYSES)
 
 
 @pytest.mark.parametrize("analysis, message", [
@@ -96,29 +96,29 @@ def test_runs_and_prune_percents_of_each_analysis():
         "hard": {"analysis": "category_difficulty", "experiment": "oneshot", "prune_percents": [50]},
         "tide": {"analysis": "tide", "experiment": "oneshot", "prune_percent": 80},
     }
-    assert plan.analysis_prunes(config, "freq") == [80, 90]  # Fig 5a: the two highest by default
-    assert plan.analysis_prunes(config, "size") == [50, 80, 90]
-    assert plan.analysis_prunes(config, "hard") == [50]
-    assert plan.analysis_task(config, "size") is None and plan.analysis_task(config, "tide") == "bbox"
+    assert analysis_plan.analysis_prunes(config, "freq") == [80, 90]  # Fig 5a: the two highest by default
+    assert analysis_plan.analysis_prunes(config, "size") == [50, 80, 90]
+    assert analysis_plan.analysis_prunes(config, "hard") == [50]
+    assert analysis_plan.analysis_task(config, "size") is None and analysis_plan.analysis_task(config, "tide") == "bbox"
     net = "results/tiny/runs/faster_rcnn_r18_c4"
-    assert plan.analysis_runs(config, "tide") == [
+    assert analysis_plan.analysis_runs(config, "tide") == [
         (0, 0, f"{net}/seed0/dense"), (0, 1, f"{net}/seed1/dense"),
         (80, 0, f"{net}/seed0/global_oneshot/p80/round1"), (80, 1, f"{net}/seed1/global_oneshot/p80/round1")]
-    assert plan.analysis_error_files(config, "tide")[0] == f"{net}/seed0/dense/errors/tide_bbox.json"
-    assert plan.analysis_error_files(config, "size") == []
+    assert analysis_plan.analysis_error_files(config, "tide")[0] == f"{net}/seed0/dense/errors/tide_bbox.json"
+    assert analysis_plan.analysis_error_files(config, "size") == []
     assert {"results/tiny/tables/freq.csv", "results/tiny/tables/freq.md",
             "results/tiny/figures/freq.png"} <= set(plan.targets(config))
     kp = {**copy.deepcopy(TINY), "ablations": {}}
-    assert plan.analysis_error_files(kp, "fig9_keypoint_errors") == [
+    assert analysis_plan.analysis_error_files(kp, "fig9_keypoint_errors") == [
         f"results/tiny/runs/keypoint_rcnn_r18_fpn/seed0/{run}/errors/{file}"
         for run in ("dense", "whole_network_global/p80/round1") for file in ("keypoints.json", "keypoints_pr.csv")]
 
 
 def test_annotation_files_are_those_the_descriptor_names():
     config = copy.deepcopy(TINY)
-    assert plan.dataset_ann_file(config, "synthetic_coco", "val") == \
+    assert analysis_plan.dataset_ann_file(config, "synthetic_coco", "val") == \
         "results/tiny/data/synthetic/coco/annotations/instances_val.json"
-    assert plan.dataset_ann_file(config, "synthetic_voc", "train") == "results/tiny/datasets/synthetic_voc/train.json"
+    assert analysis_plan.dataset_ann_file(config, "synthetic_voc", "train") == "results/tiny/datasets/synthetic_voc/train.json"
     paper = yaml.safe_load((REPO / "config/paper/coco_tasks.yaml").read_text())
-    assert plan.dataset_ann_file(paper, "coco2017_keypoints", "val") == \
+    assert analysis_plan.dataset_ann_file(paper, "coco2017_keypoints", "val") == \
         "/data/coco/annotations/person_keypoints_val2017.json"

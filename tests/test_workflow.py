@@ -16,7 +16,8 @@ import yaml
 from snakemake.utils import validate
 
 from lthsteps.checkpoints import load_state_dict
-from lthsteps.plan import analysis_error_files, training_runs
+from lthsteps.analysis_plan import analysis_error_files
+from lthsteps.plan import training_runs
 from lthsteps.masks import load_masks, zeros_violations
 
 REPO = Path(__file__).resolve().parents[1]

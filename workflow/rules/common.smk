@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from lthsteps import paths, plan
+from lthsteps import analysis_plan, paths, plan
 from lthsteps.config_check import check as check_config, max_iters, model_config as config_file
 
 # Jobs run `python -m lthsteps...`: the interpreter running Snakemake (e.g. .venv/bin/snakemake)
@@ -299,7 +299,7 @@ RUN_NAME = "|".join(["dense", rf"({one_of(STRATEGIES)})/p\d[0-9.]*/round\d\d*"])
 
 def val_annotations(wildcards):
     """The COCO annotation file of the val split of a model's dataset (what its detections were evaluated on)."""
-    return plan.dataset_ann_file(config, config["models"][wildcards.model]["dataset"], "val")
+    return analysis_plan.dataset_ann_file(config, config["models"][wildcards.model]["dataset"], "val")
 
 
 def analysis_inputs(wildcards):
@@ -307,10 +307,10 @@ def analysis_inputs(wildcards):
     with the dataset descriptor for category_frequency's training annotations; each run's error files
     and each ticket's training report (tide, keypoint_errors)."""
     name = wildcards.analysis
-    a, folders = config["analyses"][name], [folder for *_, folder in plan.analysis_runs(config, name)]
+    a, folders = config["analyses"][name], [folder for *_, folder in analysis_plan.analysis_runs(config, name)]
     reports = [f"{folder}/train.json" for folder in folders]
     if a["analysis"] in ("tide", "keypoint_errors"):
-        return {"errors": plan.analysis_error_files(config, name), "reports": reports}
+        return {"errors": analysis_plan.analysis_error_files(config, name), "reports": reports}
     inputs = {"metrics": [f"{folder}/metrics.json" for folder in folders], "reports": reports}
     if a["analysis"] == "category_frequency":
         inputs["dataset"] = paths.dataset_descriptor(R, analysis_dataset(name))
@@ -324,7 +324,7 @@ def analysis_dataset(name):
 
 def train_annotations(name):
     """The training annotations an analysis counts category instances in (category_frequency)."""
-    return plan.dataset_ann_file(config, analysis_dataset(name), "train")
+    return analysis_plan.dataset_ann_file(config, analysis_dataset(name), "train")
 
 
 ANALYSIS_MODULES = {"object_size": "lthsteps.object_size", "category_frequency": "lthsteps.category_change",
@@ -337,15 +337,15 @@ def analysis_args(wildcards):
     --run PRUNE:SEED:DIR) and its settings."""
     name = wildcards.analysis
     a = config["analyses"][name]
-    analysis, task = a["analysis"], plan.analysis_task(config, name)
+    analysis, task = a["analysis"], analysis_plan.analysis_task(config, name)
     args = {"tide": ["tide", f"--task {task}"], "keypoint_errors": ["keypoint_errors"],
             "object_size": [f"--tasks {task}"] if task else [],
             "category_frequency": ["--by frequency", f"--task {task}", f"--train-ann {train_annotations(name)}"],
             "category_difficulty": ["--by difficulty", f"--task {task}", f"--top {a.get('top', 3)}"]}[analysis]
     if analysis.startswith("category_"):
-        args.append(f"--prunes {','.join(paths.fmt_percent(p) for p in plan.analysis_prunes(config, name))}")
+        args.append(f"--prunes {','.join(paths.fmt_percent(p) for p in analysis_plan.analysis_prunes(config, name))}")
     args += [f"--name {shlex.quote(name)}", f"--paper {shlex.quote(a.get('paper', ''))}"]
-    for prune, seed, folder in plan.analysis_runs(config, name):
+    for prune, seed, folder in analysis_plan.analysis_runs(config, name):
         args.append(f"--dense {seed}:{folder}" if prune == 0 else f"--run {paths.fmt_percent(prune)}:{seed}:{folder}")
     return " ".join(args)
 
