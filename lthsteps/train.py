@@ -108,9 +108,11 @@ def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: i
     load_fitting_masks(mask, state)
     check_schedule(cfg.train_cfg.get("max_iters"), rewind_iter, start_iter, bool(init),
                    hint="set rewind_iter in the config to a value in that range")
-    for n in snapshot_iters:
-        check_schedule(cfg.train_cfg.get("max_iters"), n, 0, False,
-                       hint="give snapshot iterations inside the schedule (ablations' rewind points, early-bird fractions)")
+    max_iters = cfg.train_cfg.get("max_iters")
+    outside = [n for n in snapshot_iters if max_iters is not None and not 0 <= n <= max_iters]
+    if outside:
+        raise ValueError(f"snapshot iterations {outside} are outside training (0..{max_iters}): give iterations "
+                         "inside the schedule (the ablations' rewind points and early-bird fractions)")
     return state
 
 
