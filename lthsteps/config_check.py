@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from lthsteps.analysis_plan import ANALYSIS_KEYS, ANALYSIS_TASKS
+from lthsteps.analysis_plan import ANALYSIS_KEYS, ANALYSIS_TASKS, ONE_TICKET
 from lthsteps.plan import CONTROLS, TABLE3_MODULES, imported_tickets
 
 # Old key path -> what to do instead.
@@ -416,7 +416,7 @@ def _analyses(config: Mapping, repo: Path) -> list[str]:
         for key in wrong:
             problems.append(f"{where}.{key}: analysis {analysis} takes no `{key}` (it takes "
                             f"{', '.join(ANALYSIS_KEYS[analysis])}): remove it")
-        if analysis in ("tide", "keypoint_errors") and "prune_percent" not in a:
+        if analysis in ONE_TICKET and "prune_percent" not in a:
             problems.append(f"{where}: analysis {analysis} needs `prune_percent`, the ticket compared with the "
                             "dense model (e.g. 80)")
         if "task" in a and "task" in ANALYSIS_KEYS[analysis] and a["task"] not in ANALYSIS_TASKS[analysis]:

@@ -1,13 +1,15 @@
 """Convergence of dense runs and tickets: validation loss against training progress (the paper's Fig 10).
 
     python -m lthsteps.convergence --name faster_rcnn_r18_c4 --paper "Fig 10" \
-        --dense 0:results/runs/m/seed0/dense/val_loss.json --dense 1:... \
-        --run 80:0:results/runs/m/seed0/s/p80/round1/val_loss.json --run 80:1:... \
+        --dense 0:results/runs/m/seed0/dense --dense 1:... \
+        --run 80:0:results/runs/m/seed0/s/p80/round1 --run 80:1:... \
         --csv curves.csv --markdown convergence.md --figure convergence.png
 
-Each file is the JSON list ``lthsteps.val_loss.ValLossHook`` writes: entries with ``iter``
-(optimizer steps done), ``max_iters`` (the schedule), ``loss`` (the total) and ``losses`` (each
-term). ``--dense SEED:FILE`` names a dense run, ``--run PRUNE:SEED:FILE`` a ticket of PRUNE percent.
+``--dense SEED:DIR`` names a dense run's folder, ``--run PRUNE:SEED:DIR`` a ticket's of PRUNE
+percent; each holds the ``val_loss.json`` (``lthsteps.paths.val_loss``) its training job wrote with
+``lthsteps.train --val-loss-out``: the JSON list of ``lthsteps.val_loss.ValLossHook``, entries with
+``iter`` (optimizer steps done), ``max_iters`` (the schedule), ``loss`` (the total) and ``losses``
+(each term).
 
 Training progress is ``iter / max_iters`` of the run's own schedule, in percent. A ticket that
 starts at the rewind iteration (late resetting: ``--start-iter`` of ``lthsteps.train``) is placed at
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lthsteps import paths
 from lthsteps.files import atomic_write
 
 TOTAL = "loss"
@@ -50,11 +53,13 @@ def run_label(prune: float) -> str:
     return "dense" if prune == 0 else f"ticket {prune:g}%"
 
 
-def load_curve(path: str | Path) -> list[dict]:
-    """The entries of one ValLossHook file, checked: a finished run, increasing iterations, finite losses."""
-    path = Path(path)
+def load_curve(run: str | Path) -> list[dict]:
+    """The entries of a run folder's ValLossHook file, checked: a finished run, increasing iterations,
+    finite losses."""
+    path = Path(paths.val_loss(str(run)))
     if not path.is_file():
-        raise ConvergenceError(f"{path} does not exist: give the val_loss.json a run with ValLossHook wrote")
+        raise ConvergenceError(f"{path} does not exist: give the folder of a run trained with "
+                               "lthsteps.train --val-loss-out (every training job of the workflow)")
     try:
         entries = json.loads(path.read_text())
     except json.JSONDecodeError as err:
@@ -92,8 +97,8 @@ def load_curve(path: str | Path) -> list[dict]:
 
 
 def records(runs: list[tuple[float, int, str | Path]]) -> pd.DataFrame:
-    """One row per (run, measurement): run, prune_percent, seed, iter, max_iters, progress (%),
-    the total ``loss`` and every term."""
+    """One row per (run, measurement) of (prune %, seed, run folder): run, prune_percent, seed, iter,
+    max_iters, progress (%), the total ``loss`` and every term."""
     seen, rows, terms = set(), [], None
     for prune, seed, path in runs:
         if not 0 <= prune < 100:
@@ -111,7 +116,7 @@ def records(runs: list[tuple[float, int, str | Path]]) -> pd.DataFrame:
                          "max_iters": e["max_iters"], "progress": 100 * e["iter"] / e["max_iters"],
                          TOTAL: e["loss"], **e["losses"]})
     if not any(prune == 0 for prune, _, _ in runs):
-        raise ConvergenceError("no dense run: give at least one --dense SEED:FILE to compare the tickets with")
+        raise ConvergenceError("no dense run: give at least one --dense SEED:DIR to compare the tickets with")
     return pd.DataFrame(rows)
 
 
@@ -207,7 +212,7 @@ def figure_png(data: pd.DataFrame, title: str) -> bytes:
 
 def _parse(text: str, with_prune: bool) -> tuple[float, int, str]:
     parts = text.split(":", 2 if with_prune else 1)
-    form = "PRUNE:SEED:FILE" if with_prune else "SEED:FILE"
+    form = "PRUNE:SEED:DIR" if with_prune else "SEED:DIR"
     try:
         if with_prune:
             prune, seed, path = float(parts[0]), int(parts[1]), parts[2]
@@ -226,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lthsteps.convergence", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", required=True, help="the experiment (model) the title names")
     parser.add_argument("--paper", default="", help="the paper's table/figure this reproduces")
-    parser.add_argument("--dense", action="append", required=True, metavar="SEED:FILE")
-    parser.add_argument("--run", action="append", default=[], metavar="PRUNE:SEED:FILE")
+    parser.add_argument("--dense", action="append", required=True, metavar="SEED:DIR", help="a dense run's folder")
+    parser.add_argument("--run", action="append", default=[], metavar="PRUNE:SEED:DIR", help="a ticket's folder")
     parser.add_argument("--tolerance", type=float, default=0.05,
                         help="converged: within this fraction of the final loss")
     parser.add_argument("--csv", required=True, type=Path)

@@ -16,6 +16,7 @@ classifier. Layout (docs/results.md describes every file)::
     runs/{model}/seed{seed}/imagenet_transfers/{name}/p{prune}/   an ImageNet ticket or mask trained in a detector
     runs/{model}/seed{seed}/task_transfers/{name}/from_{source}/  a ticket of another task's detector
     classifiers/{classifier}/imported/p{prune}/    a ticket imported from files
+    {run}/val_loss.json                            validation loss during training (Fig 10)
     {run}/errors/                                  §4.4 error analyses of a run's detections (TIDE, keypoints)
     tables/{name}.csv|md, figures/{name}.png       summaries
 """
@@ -78,6 +79,11 @@ def dataset_descriptor(results: str, dataset: str) -> str:
 def converted_annotations(results: str, dataset: str, split: str) -> str:
     """The COCO-format annotations of a VOC-layout dataset's split, written beside its descriptor."""
     return f"{results}/datasets/{dataset}/{split}.json"
+
+
+def val_loss(run: str) -> str:
+    """The validation losses a detector training job measured during training (``lthsteps.val_loss``)."""
+    return f"{run}/val_loss.json"
 
 
 def errors_dir(run: str) -> str:

@@ -4,7 +4,8 @@
         --out weights.pth [--init rewind.pth --start-iter 60] [--mask mask.npz] \
         [--rewind-iter 50 --rewind-out rewind.pth] [--snapshot-iters 100,300 --snapshot-dir DIR] \
         [--report sparsity.json] \
-        [--metrics metrics.json --detections detections/]
+        [--metrics metrics.json --detections detections/] \
+        [--val-loss-out val_loss.json --val-loss-measurements 10 --val-loss-images 32]
 
 On several GPUs, ``torchrun --standalone --nproc_per_node N -m lthsteps.train --launcher pytorch ...``
 (``lthsteps.launch``; ``lthsteps.distributed`` says what changes: batch size, rank 0 writes, masks
@@ -18,6 +19,11 @@ checked identical on every rank).
   dense run's schedule and data order there and trains the remaining iterations), ``--mask`` the
   round's mask; ``MaskHook`` keeps pruned weights at zero, and the final weights are verified zero
   off-mask before they are written.
+
+With ``--val-loss-out`` the validation loss is measured during training (``lthsteps.val_loss``:
+``--val-loss-measurements`` times per schedule, at every ``max_iters // measurements`` iterations of
+the schedule, on the first ``--val-loss-images`` val images), so that a ticket's curve, which starts
+at its rewind iteration, is measured at the same iterations as its dense run's (the paper's Fig 10).
 
 With ``--metrics`` and ``--detections`` the trained weights are then evaluated in the same process,
 exactly as ``python -m lthsteps.evaluate`` evaluates the written weights file (same function, same
@@ -59,14 +65,17 @@ from lthsteps.run_contract import (check_rewind_pair, check_schedule, check_zero
 
 PRETRAINED_IN_WORK_DIR = "pretrained_backbone.pth"
 SNAPSHOTS = "snapshots"  # in the work dir while training, then moved to --snapshot-dir
+VAL_LOSS = "val_loss.json"  # in the work dir while training (a resumed run keeps it), then copied to --val-loss-out
 
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
                     mask: str | None = None, rewind_iter: int | None = None,
                     rewind_out: str | None = None, start_iter: int = 0, pretrained: str | None = None,
-                    resume_from: Path | None = None, snapshot_iters: tuple[int, ...] = ()) -> Config:
+                    resume_from: Path | None = None, snapshot_iters: tuple[int, ...] = (),
+                    val_loss: tuple[int, int | None] | None = None) -> Config:
     """``cfg`` bound to a dataset and set up as a dense run or a lottery-ticket round, resumed from
-    the checkpoint ``resume_from`` if given."""
+    the checkpoint ``resume_from`` if given; ``val_loss`` = (measurements per schedule, images) adds
+    the validation-loss hook."""
     cfg = bind_dataset(cfg, dataset)
     cfg.work_dir = str(work_dir)
     # Runners in one process need distinct names (MMEngine names them by timestamp otherwise).
@@ -91,8 +100,18 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
               for n in snapshot_iters]
     if start_iter and resume_from is None:
         hooks.append(dict(type="LateResetHook", iteration=start_iter))
+    if val_loss is not None:
+        measurements, images = val_loss
+        hooks.append(dict(type="ValLossHook", interval=val_loss_interval(cfg.train_cfg["max_iters"], measurements),
+                          out_file=str(Path(work_dir) / VAL_LOSS), num_images=images, seed=seed))
     cfg.custom_hooks = hooks
     return cfg
+
+
+def val_loss_interval(max_iters: int, measurements: int) -> int:
+    """Iterations between two validation-loss measurements: the same for a dense run and its
+    tickets (one schedule), whichever iteration a ticket starts at."""
+    return max(1, max_iters // measurements)
 
 
 def check_inputs(cfg: Config, init: str | None, mask: str | None, rewind_iter: int | None,
@@ -122,12 +141,13 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     model_cfg = load_config(args.config, args.cfg_options)
     descriptor = load_descriptor(args.dataset)
     rewind_file = Path(args.work_dir) / REWIND_FILE if args.rewind_out else None
+    val_loss = (args.val_loss_measurements, args.val_loss_images) if args.val_loss_out else None
 
     def bound(resume_from: Path | None = None) -> Config:  # binding changes the config in place: bind a copy
         return training_config(copy.deepcopy(model_cfg), descriptor, seed=args.seed, work_dir=args.work_dir,
                                init=args.init, mask=args.mask, rewind_iter=args.rewind_iter, rewind_out=rewind_file,
                                start_iter=args.start_iter, pretrained=args.pretrained, resume_from=resume_from,
-                               snapshot_iters=args.snapshot_iters)
+                               snapshot_iters=args.snapshot_iters, val_loss=val_loss)
 
     state = check_inputs(bound(), args.init, args.mask, args.rewind_iter, args.start_iter, args.pretrained,
                          args.snapshot_iters)
@@ -136,7 +156,7 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     identity = run_identity(model_cfg.to_dict(), {"dataset": args.dataset, "init": args.init, "mask": args.mask,
                                                   "pretrained": args.pretrained},
                             seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter,
-                            snapshot_iters=list(args.snapshot_iters))
+                            snapshot_iters=list(args.snapshot_iters), val_loss=val_loss)
 
     def claim_work_dir() -> Path | None:  # writes the work dir: once, on rank 0 of a multi-GPU run
         resume_from = resume_or_start(args.work_dir, identity)
@@ -182,6 +202,8 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
         atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
     if args.snapshot_dir:
         publish_snapshots(Path(args.work_dir) / SNAPSHOTS, args.snapshot_dir, args.snapshot_iters)
+    if args.val_loss_out:
+        atomic_write(args.val_loss_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / VAL_LOSS, tmp))
     if args.report:
         atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
     return report, state
@@ -229,6 +251,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="evaluate the trained weights on the val split: metrics JSON (lthsteps.evaluate)")
     parser.add_argument("--detections", type=Path, default=None,
                         help="with --metrics: folder for the raw results (bbox.json, segm.json, keypoints.json)")
+    parser.add_argument("--val-loss-out", type=Path, default=None,
+                        help="measure the validation loss during training (lthsteps.val_loss): its JSON file")
+    parser.add_argument("--val-loss-measurements", type=int, default=10, metavar="N",
+                        help="with --val-loss-out: measurements per schedule (every max_iters // N iterations)")
+    parser.add_argument("--val-loss-images", type=int, default=None, metavar="N",
+                        help="with --val-loss-out: the first N val images (default: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (of the job: shared by its ranks)")
     parser.add_argument("--launcher", choices=("none", "pytorch"), default="none",
                         help="pytorch: one rank of a multi-GPU run under torchrun (lthsteps.launch)")
@@ -241,6 +269,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(str(err))
     if args.snapshot_iters and args.snapshot_dir is None:
         parser.error("--snapshot-iters needs --snapshot-dir")
+    if args.val_loss_measurements < 1 or (args.val_loss_images is not None and args.val_loss_images < 1):
+        parser.error("--val-loss-measurements and --val-loss-images must be positive")
     if (args.metrics is None) != (args.detections is None):
         parser.error("--metrics and --detections go together")
     if not args.config.is_file():

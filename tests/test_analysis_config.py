@@ -31,7 +31,7 @@ def _problems(config) -> list[str]:
 
 def test_the_shipped_configs_analyses_pass():
     check(_config(), REPO)
-    assert len(TINY["analyses"]) == 6
+    assert len(TINY["analyses"]) == 7
     assert {a["analysis"] for a in TINY["analyses"].values()} == set(analysis_plan.ANALYSES)
 
 
@@ -54,6 +54,10 @@ def test_the_shipped_configs_analyses_pass():
      "analyses.a: experiment oneshot has no ticket at 70, 80% (its prune_percents: 50, 90)"),
     ({"analysis": "tide", "experiment": "mask_rcnn"},
      "analyses.a: analysis tide needs `prune_percent`, the ticket compared with the dense model (e.g. 80)"),
+    ({"analysis": "convergence", "experiment": "mask_rcnn"},
+     "analyses.a: analysis convergence needs `prune_percent`"),
+    ({"analysis": "convergence", "experiment": "mask_rcnn", "prune_percent": 80, "task": "bbox"},
+     "analyses.a.task: analysis convergence takes no `task` (it takes prune_percent): remove it"),
     ({"analysis": "tide", "experiment": "mask_rcnn", "prune_percent": 80, "top": 2},
      "analyses.a.top: analysis tide takes no `top` (it takes task, prune_percent): remove it"),
     ({"analysis": "object_size", "experiment": "mask_rcnn", "prune_percent": 80},
@@ -104,12 +108,12 @@ def test_runs_and_prune_percents_of_each_analysis():
     assert analysis_plan.analysis_runs(config, "tide") == [
         (0, 0, f"{net}/seed0/dense"), (0, 1, f"{net}/seed1/dense"),
         (80, 0, f"{net}/seed0/global_oneshot/p80/round1"), (80, 1, f"{net}/seed1/global_oneshot/p80/round1")]
-    assert analysis_plan.analysis_error_files(config, "tide")[0] == f"{net}/seed0/dense/errors/tide_bbox.json"
-    assert analysis_plan.analysis_error_files(config, "size") == []
+    assert analysis_plan.analysis_run_files(config, "tide")[0] == f"{net}/seed0/dense/errors/tide_bbox.json"
+    assert analysis_plan.analysis_run_files(config, "size") == []
     assert {"results/tiny/tables/freq.csv", "results/tiny/tables/freq.md",
             "results/tiny/figures/freq.png"} <= set(plan.targets(config))
     kp = {**copy.deepcopy(TINY), "ablations": {}}
-    assert analysis_plan.analysis_error_files(kp, "fig9_keypoint_errors") == [
+    assert analysis_plan.analysis_run_files(kp, "fig9_keypoint_errors") == [
         f"results/tiny/runs/keypoint_rcnn_r18_fpn/seed0/{run}/errors/{file}"
         for run in ("dense", "whole_network_global/p80/round1") for file in ("keypoints.json", "keypoints_pr.csv")]
 

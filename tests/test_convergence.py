@@ -10,12 +10,13 @@ from lthsteps.convergence import ConvergenceError, convergence_table, curves, ma
 
 
 def _curve(tmp_path, name, points, max_iters=100):
-    """A ValLossHook file: (iteration, total) pairs, split 3:1 into loss_cls and loss_bbox."""
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps([{"iter": i, "max_iters": max_iters, "images": 6, "seconds": 0.1, "loss": total,
+    """A run folder with its ValLossHook file: (iteration, total) pairs, split 3:1 into loss_cls and loss_bbox."""
+    run = tmp_path / name
+    run.mkdir(exist_ok=True)
+    (run / "val_loss.json").write_text(json.dumps([{"iter": i, "max_iters": max_iters, "images": 6, "seconds": 0.1, "loss": total,
                                  "losses": {"loss_cls": 0.75 * total, "loss_bbox": 0.25 * total}, "other": {}}
                                 for i, total in points]))
-    return path
+    return run
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def _unfinished(tmp_path):
 
 
 def _bad_spec(tmp_path):
-    return ["--dense", f"0:{_curve(tmp_path, 'd', [(0, 4.0), (100, 2.0)])}", "--run", "eighty:0:x.json"]
+    return ["--dense", f"0:{_curve(tmp_path, 'd', [(0, 4.0), (100, 2.0)])}", "--run", "eighty:0:x"]
 
 
 def _duplicate(tmp_path):
@@ -89,12 +90,14 @@ def _duplicate(tmp_path):
 
 
 def _missing(tmp_path):
-    return ["--dense", f"0:{tmp_path / 'absent.json'}"]
+    return ["--dense", f"0:{tmp_path / 'absent'}"]
 
 
 def _other_model(tmp_path):
-    other = tmp_path / "mask.json"
-    other.write_text(json.dumps([{"iter": 100, "max_iters": 100, "loss": 1.0, "losses": {"loss_mask": 1.0}}]))
+    other = tmp_path / "mask"
+    other.mkdir()
+    (other / "val_loss.json").write_text(json.dumps([{"iter": 100, "max_iters": 100, "loss": 1.0,
+                                                      "losses": {"loss_mask": 1.0}}]))
     return ["--dense", f"0:{_curve(tmp_path, 'd', [(0, 4.0), (100, 2.0)])}", "--run", f"80:0:{other}"]
 
 
@@ -103,13 +106,13 @@ def _backwards(tmp_path):
 
 
 def _not_a_list(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"iter": 0}')
-    return ["--dense", f"0:{bad}"]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad/val_loss.json").write_text('{"iter": 0}')
+    return ["--dense", f"0:{tmp_path / 'bad'}"]
 
 
 @pytest.mark.parametrize("make, message", [
-    (_nan, "non-finite"), (_unfinished, "has not finished"), (_bad_spec, "is not PRUNE:SEED:FILE"),
+    (_nan, "non-finite"), (_unfinished, "has not finished"), (_bad_spec, "is not PRUNE:SEED:DIR"),
     (_duplicate, "given twice"), (_missing, "does not exist"), (_other_model, "compare runs of one model"),
     (_backwards, "does not follow"), (_not_a_list, "non-empty list")])
 def test_bad_input_exits_2_with_one_error_line_and_writes_nothing(make, message, tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""ValLossHook: validation losses at iterations 0, 2, 4 of a 4-iteration run, and training unchanged by it."""
+"""ValLossHook: validation losses at iterations 0, 2, 4 of a 4-iteration run (``lthsteps.train
+--val-loss-out``), and training unchanged by it."""
 from __future__ import annotations
 
 import json
@@ -32,9 +33,10 @@ def _run(voc_descriptor, out, hook: dict | None, *extra: str):
 @pytest.fixture(scope="module")
 def runs(voc_descriptor, tmp_path_factory):
     with_hook = tmp_path_factory.mktemp("with_hook")
-    hook = dict(type="ValLossHook", interval=2, out_file=str(with_hook / "val_loss.json"))
     return (_run(voc_descriptor, tmp_path_factory.mktemp("without_hook"), None),
-            _run(voc_descriptor, with_hook, hook), with_hook / "val_loss.json")
+            _run(voc_descriptor, with_hook, None, "--val-loss-out", str(with_hook / "val_loss.json"),
+                 "--val-loss-measurements", "2"),
+            with_hook / "val_loss.json")
 
 
 def test_hook_writes_losses_at_0_2_4(runs, voc_descriptor):
@@ -72,8 +74,8 @@ def test_a_round_from_the_rewind_iteration_starts_its_curve_there(runs, voc_desc
     from lthsteps.checkpoints import save_state_dict
 
     save_state_dict(tmp_path / "rewind.pth", dense)
-    _run(voc_descriptor, tmp_path, dict(type="ValLossHook", interval=2, out_file=str(tmp_path / "v.json")),
-         "--init", str(tmp_path / "rewind.pth"), "--start-iter", "2")
+    _run(voc_descriptor, tmp_path, None, "--init", str(tmp_path / "rewind.pth"), "--start-iter", "2",
+         "--val-loss-out", str(tmp_path / "v.json"), "--val-loss-measurements", "2")
     assert [e["iter"] for e in json.loads((tmp_path / "v.json").read_text())] == [2, 4]
 
 

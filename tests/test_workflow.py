@@ -16,7 +16,7 @@ import yaml
 from snakemake.utils import validate
 
 from lthsteps.checkpoints import load_state_dict
-from lthsteps.analysis_plan import analysis_error_files
+from lthsteps.analysis_plan import analysis_run_files
 from lthsteps.plan import training_runs
 from lthsteps.masks import load_masks, zeros_violations
 
@@ -82,9 +82,9 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     # One summary per §4.4 analysis; one error job per run a TIDE / keypoint analysis reads (each file once).
     analyses = config.get("analyses", {})
     assert table.get("summarize_analysis", 0) == len(analyses)
-    tide = {f for name, a in analyses.items() if a["analysis"] == "tide" for f in analysis_error_files(config, name)}
+    tide = {f for name, a in analyses.items() if a["analysis"] == "tide" for f in analysis_run_files(config, name)}
     keypoints = {f for name, a in analyses.items() if a["analysis"] == "keypoint_errors"
-                 for f in analysis_error_files(config, name) if f.endswith(".json")}
+                 for f in analysis_run_files(config, name) if f.endswith(".json")}
     assert table.get("tide_errors", 0) == len(tide) and table.get("keypoint_errors", 0) == len(keypoints)
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
@@ -351,6 +351,17 @@ def test_tiny_config_analyses_end_to_end(tiny_results):
         assert (kp_run / folder / "errors/keypoints.json").is_file() and (kp_run / folder / "errors/keypoints_pr.csv").is_file()
     table = (results / "tables/fig9_keypoint_errors.md").read_text()
     assert "| Dense " in table and "| 80% ticket (" in table
+    # Fig 10: every training job measured its validation loss; a ticket's curve starts at its rewind
+    # iteration, at the dense run's iterations (one interval for both).
+    faster = results / "runs/faster_rcnn_r18_c4/seed0"
+    dense_curve = json.loads((faster / "dense/val_loss.json").read_text())
+    ticket_curve = json.loads((faster / "global_oneshot/p90/round1/val_loss.json").read_text())
+    assert dense_curve[0]["iter"] == 0 and dense_curve[-1]["iter"] == dense_curve[-1]["max_iters"]
+    assert ticket_curve[0]["iter"] == json.loads((faster / "global_oneshot/p90/round1/train.json").read_text())["start_iter"]
+    assert {e["iter"] for e in ticket_curve} <= {e["iter"] for e in dense_curve}
+    convergence = pd.read_csv(results / "tables/fig10_convergence.csv")
+    assert set(convergence.run) == {"dense", "ticket 90%"}
+    assert convergence[convergence.run == "dense"].loss_mean.tolist() == pytest.approx([e["loss"] for e in dense_curve])
 
 
 def _report_results(html: str, variable: str) -> dict:
@@ -391,5 +402,25 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
     assert set(categories["Direct pruning"]) == {"Fig 2a", "Fig 2d", "Fig 1"}
     assert set(categories["Direct pruning ablations (§4.3)"]) == {
         "Table 3", "Fig 2b", "Fig 2c", "Fig 2d", "Fig 2e", "Fig 2f", "no paper item named"}
-    assert set(categories["§4.4 analyses"]) == {"Fig 4", "Fig 5a", "Fig 5b", "Fig 7", "Fig 8", "Fig 9"}
+    assert set(categories["§4.4 analyses"]) == {"Fig 4", "Fig 5a", "Fig 5b", "Fig 7", "Fig 8", "Fig 9", "Fig 10"}
     assert "System Message" not in html  # every caption is valid reStructuredText
+
+
+@pytest.mark.slow
+def test_inspect_checks_every_weights_file_of_the_tiny_results(tiny_results):
+    """`python -m lthsteps.inspect` over the tiny run's results tree: every run recognised, every weights
+    file with a mask exactly zero off it (docs/inspect.md)."""
+    proc = subprocess.run([sys.executable, "-m", "lthsteps.inspect", str(tiny_results), "--json"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    tree = json.loads(proc.stdout)
+    assert tree["type"] == "TreeSummary" and tree["ok"] and tree["offending"] == []
+    runs = {Path(run["path"]).relative_to(tiny_results).as_posix(): run for run in tree["runs"]}
+    assert {"dense", "round", "branch", "imagenet_transfer", "task_transfer"} <= {r["kind"] for r in runs.values()}
+    ticket = runs["runs/faster_rcnn_r18_c4/seed0/global_oneshot/p90/round1"]
+    assert ticket["mask"]["pruned"] == json.loads((tiny_results / "runs/faster_rcnn_r18_c4/seed0/global_oneshot/p90/"
+                                                                    "round1/mask.json").read_text())["network"]["pruned"]
+    assert ticket["weights"][0]["violations"] == {} and "bbox mAP" in ticket["metrics"]
+    for path, run in runs.items():  # every weights file but a dense run's is under a mask, found and checked
+        assert all(w["mask"] is not None for w in run["weights"]) == (run["kind"] != "dense"), path
+    assert tree["weights_checked"] == sum(len(r["weights"]) for r in runs.values() if r["kind"] != "dense") > 0

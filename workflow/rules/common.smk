@@ -237,11 +237,17 @@ def task_transfer_args(wildcards, input):
 
 def train_shell(arguments):
     """Shell command of a detector training rule: `lthsteps.train ARGUMENTS` as one process, or with
-    `resources.train.gpu` N > 1 as N ranks under torchrun. Every such job evaluates the weights it
-    trained, in its own process (outputs `metrics` and `detections`)."""
+    `resources.train.gpu` N > 1 as N ranks under torchrun. Every such job measures its validation
+    loss while it trains (config `val_loss`, output `val_loss`) and evaluates the weights it trained,
+    in its own process (outputs `metrics` and `detections`)."""
     from lthsteps.launch import train_command
 
-    arguments += " --metrics {output.metrics} --detections {output.detections}"
+    val_loss = config["val_loss"]
+    arguments += (
+        f" --val-loss-out {{output.val_loss}} --val-loss-measurements {val_loss['measurements']}"
+        + (f" --val-loss-images {val_loss['images']}" if val_loss.get("images") else "")
+        + " --metrics {output.metrics} --detections {output.detections}"
+    )
     return train_command(arguments, TRAIN["gpu"])
 
 
@@ -256,10 +262,12 @@ TRAIN_TICKET = train_shell(
 
 
 def trained(folder):
-    """Outputs of a detector training job in `folder`: weights, report, metrics, detections."""
+    """Outputs of a detector training job in `folder`: weights, report, validation losses, metrics,
+    detections."""
     return {
         "weights": f"{folder}/weights.pth",
         "report": f"{folder}/train.json",
+        "val_loss": paths.val_loss(folder),
         "metrics": f"{folder}/metrics.json",
         "detections": directory(f"{folder}/detections"),
     }
@@ -305,12 +313,12 @@ def val_annotations(wildcards):
 def analysis_inputs(wildcards):
     """What an analysis's table reads: each run's metrics and training report (object size, category),
     with the dataset descriptor for category_frequency's training annotations; each run's error files
-    and each ticket's training report (tide, keypoint_errors)."""
+    or validation losses and its training report (tide, keypoint_errors, convergence)."""
     name = wildcards.analysis
     a, folders = config["analyses"][name], [folder for *_, folder in analysis_plan.analysis_runs(config, name)]
     reports = [f"{folder}/train.json" for folder in folders]
-    if a["analysis"] in ("tide", "keypoint_errors"):
-        return {"errors": analysis_plan.analysis_error_files(config, name), "reports": reports}
+    if a["analysis"] in analysis_plan.ONE_TICKET:
+        return {"run_files": analysis_plan.analysis_run_files(config, name), "reports": reports}
     inputs = {"metrics": [f"{folder}/metrics.json" for folder in folders], "reports": reports}
     if a["analysis"] == "category_frequency":
         inputs["dataset"] = paths.dataset_descriptor(R, analysis_dataset(name))
@@ -329,7 +337,7 @@ def train_annotations(name):
 
 ANALYSIS_MODULES = {"object_size": "lthsteps.object_size", "category_frequency": "lthsteps.category_change",
                     "category_difficulty": "lthsteps.category_change", "tide": "lthsteps.error_comparison",
-                    "keypoint_errors": "lthsteps.error_comparison"}
+                    "keypoint_errors": "lthsteps.error_comparison", "convergence": "lthsteps.convergence"}
 
 
 def analysis_args(wildcards):
@@ -338,7 +346,7 @@ def analysis_args(wildcards):
     name = wildcards.analysis
     a = config["analyses"][name]
     analysis, task = a["analysis"], analysis_plan.analysis_task(config, name)
-    args = {"tide": ["tide", f"--task {task}"], "keypoint_errors": ["keypoint_errors"],
+    args = {"tide": ["tide", f"--task {task}"], "keypoint_errors": ["keypoint_errors"], "convergence": [],
             "object_size": [f"--tasks {task}"] if task else [],
             "category_frequency": ["--by frequency", f"--task {task}", f"--train-ann {train_annotations(name)}"],
             "category_difficulty": ["--by difficulty", f"--task {task}", f"--top {a.get('top', 3)}"]}[analysis]
