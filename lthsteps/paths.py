@@ -19,6 +19,7 @@ classifier. Layout (docs/results.md describes every file)::
     {run}/val_loss.json                            validation loss during training (Fig 10)
     {run}/errors/                                  §4.4 error analyses of a run's detections (TIDE, keypoints)
     tables/{name}.csv|md, figures/{name}.png       summaries
+    paper/table{n}.csv|md, paper/claims.csv|md     the paper side by side: its tables, its claims
 """
 from __future__ import annotations
 
@@ -112,6 +113,16 @@ def table(results: str, name: str, ext: str) -> str:
 
 def figure(results: str, name: str) -> str:
     return f"{results}/figures/{name}.png"
+
+
+def paper_table(results: str, table: str, ext: str) -> str:
+    """One of the paper's Tables 1-5 in its layout, beside its published numbers (``lthsteps.paper_tables``)."""
+    return f"{results}/paper/{table}.{ext}"
+
+
+def claims(results: str, ext: str) -> str:
+    """The paper's claims checked on this run's results (``lthsteps.claims``)."""
+    return f"{results}/paper/claims.{ext}"
 
 
 def log(results: str, rule: str, job: str) -> str:

@@ -8,6 +8,7 @@ from ``lthsteps.paths``; ``results`` is the config's ``results_dir``.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
@@ -331,10 +332,31 @@ def branch_start_iter(config: Mapping, model: str, branch: str) -> int:
     return config["models"][model]["rewind_iter"]
 
 
+# The paper's tables the workflow lays out beside their published numbers (lthsteps.paper_tables),
+# and which config entries fill each: the section, and the mode or setting an entry needs.
+PAPER_TABLES = {"table1": ("imagenet_transfers", "mode", "ticket"), "table2": ("imagenet_transfers", "mode", "ticket"),
+                "table3": ("ablations", "setting", "modules"), "table4": ("imagenet_transfers", "mode", "mask"),
+                "table5": ("task_transfers", None, None)}
+_TABLE_ITEM = re.compile(r"\bTable\s*([1-5])\b")
+
+
+def paper_table_entries(config: Mapping, table: str) -> list[str]:
+    """The config entries whose `paper` names ``table`` (e.g. "Table 1, Fig 1") in the section that
+    can fill it, in config order."""
+    section, key, value = PAPER_TABLES[table]
+    return [name for name, entry in config.get(section, {}).items()
+            if table[-1] in _TABLE_ITEM.findall(entry.get("paper", "")) and (key is None or entry.get(key) == value)]
+
+
+def paper_tables(config: Mapping) -> list[str]:
+    """The paper's tables this config fills at least one part of."""
+    return [table for table in PAPER_TABLES if paper_table_entries(config, table)]
+
+
 def targets(config: Mapping) -> list[str]:
     """What `snakemake` (rule all) makes: a table (CSV + Markdown) and a figure per experiment,
     ImageNet transfer, comparison, ablation and analysis, a table per task transfer, every ImageNet
-    ticket's files."""
+    ticket's files; the paper's tables it fills and the paper's claims checked (``paper/``)."""
     results = results_dir(config)
     figures = [*config["experiments"], *config.get("imagenet_transfers", {}), *config.get("comparisons", {})]
     out = [p for name in figures for p in
@@ -342,5 +364,6 @@ def targets(config: Mapping) -> list[str]:
     out += [paths.table(results, name, ext) for name in config.get("task_transfers", {}) for ext in ("csv", "md")]
     out += [p for name in [*config.get("ablations", {}), *config.get("analyses", {})] for p in
             (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
+    out += [paths.paper_table(results, table, ext) for table in paper_tables(config) for ext in ("csv", "md")]
     return out + [f"{folder}/{file}" for folder in classifier_tickets(config)
                   for file in ("weights.pth", "mask.npz", "train.json")]

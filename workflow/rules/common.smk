@@ -424,4 +424,33 @@ def summary_outputs(wildcard, caption, figure=True):
     return out
 
 
+# The paper side by side (workflow/rules/paper.smk): first in the report ("Claims ..." sorts before
+# every other category), the paper's item as subcategory.
+PAPER_CATEGORY = "Claims and the paper's tables"
+SYNTHETIC = [name for name, d in config["datasets"].items() if d.get("synthetic")]
+PAPER_NOTE = (
+    f"This config's data are generated ({', '.join(SYNTHETIC)}), not COCO or VOC: the network sparsity columns "
+    "test the structure (pruned weights of the same modules), the mAP columns are of another data set and "
+    "differ from the paper's by design."
+    if SYNTHETIC
+    else "A cell without a result (—) is filled by another config of this workflow or not run."
+)
+
+
+def paper_table_inputs(wildcards):
+    """{entry: its table CSV} of the entries whose `paper` names the table."""
+    return {name: paths.table(R, name, "csv") for name in plan.paper_table_entries(config, wildcards.table)}
+
+
+def paper_report_entry(path, file):
+    """A paper-side-by-side output marked for the report under PAPER_CATEGORY."""
+    return report(
+        path,
+        caption="../report/paper_table.rst",
+        category=PAPER_CATEGORY,
+        subcategory=lambda wildcards: f"Table {wildcards.table[-1]}",
+        labels=lambda wildcards: {"result": wildcards.table, "file": file, "config": config_source()},
+    )
+
+
 check_config(config, REPO)
