@@ -102,9 +102,38 @@ def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
     problems = [*_results_dir(config), *_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
                 *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config),
-                *_ablations(config, repo), *_analyses(config, repo)]
+                *_ablations(config, repo), *_analyses(config, repo), *_paper_tables(config, repo)]
     if problems:
         raise ConfigError(problems)
+
+
+def _paper_tables(config: Mapping, repo: Path) -> list[str]:
+    """Tables 1, 2 and 4 take one ImageNet transfer per column group (COCO detection and segmentation:
+    a model with a mask head; COCO keypoint; VOC detection), found by the entries' `paper` items."""
+    from lthsteps.plan import paper_table_entries
+
+    problems = []
+    for table in ("table1", "table2", "table4"):
+        groups: dict[str, str] = {}
+        for name in paper_table_entries(config, table):
+            model = config["imagenet_transfers"][name]["model"]
+            if model not in config["models"] or config["models"][model]["dataset"] not in config["datasets"]:
+                continue  # reported by _imagenet_transfers / _models
+            tasks = model_tasks(config, model, repo)
+            group = ("keypoint" if "keypoints" in tasks else
+                     "VOC" if config["datasets"][config["models"][model]["dataset"]]["format"] == "voc" else
+                     "detection/segmentation" if "segm" in tasks else None)
+            where = f"imagenet_transfers.{name}.paper"
+            if group is None:
+                problems.append(f"{where} names Table {table[-1]}, but model {model} fills none of its column groups "
+                                "(a COCO model with a mask or keypoint head, or a VOC detector): remove the table "
+                                "from `paper`")
+            elif group in groups:
+                problems.append(f"{where}: imagenet_transfers.{groups[group]} already fills the {group} columns of "
+                                f"Table {table[-1]}: name the table in the `paper` of one of them only")
+            else:
+                groups[group] = name
+    return problems
 
 
 def _results_dir(config: Mapping) -> list[str]:

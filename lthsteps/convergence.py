@@ -24,7 +24,10 @@ Outputs (written only when every input is valid; a bad one: one ``error:`` line,
 * ``--markdown``: ``### {title}`` and the table: per run kind the final validation loss (total and
   per term, mean ± std over seeds) and where the run "converges": the first measured iteration at
   which its total loss is within ``--tolerance`` (5 %) of its own final loss, |L(i) - L_end| <=
-  0.05 L_end, taken per seed and then averaged; as iteration and as percent of training;
+  0.05 L_end, taken per seed and then averaged; as iteration, as percent of training and as
+  iterations the run itself trained to get there (from its first measurement: a ticket starts at
+  its rewind iteration with the dense run's weights of that iteration, the paper's "converges
+  faster" compares this);
 * ``--figure``: one panel for the total loss and one per term, loss against progress, one line per
   run kind (dense, ticket P %), band = ±1 std over seeds.
 """
@@ -147,7 +150,8 @@ def per_seed(data: pd.DataFrame, tolerance: float = 0.05) -> pd.DataFrame:
         close = curve[(curve[TOTAL] - end[TOTAL]).abs() <= tolerance * abs(end[TOTAL])].iloc[0]
         rows.append({"run": run, "prune_percent": prune, "seed": seed,
                      **{f"final_{c}": end[c] for c in loss_columns(data)},
-                     "converged_iter": int(close["iter"]), "converged_progress": close["progress"]})
+                     "converged_iter": int(close["iter"]), "converged_progress": close["progress"],
+                     "converged_trained_iters": int(close["iter"] - curve.iloc[0]["iter"])})
     return pd.DataFrame(rows)
 
 
@@ -177,6 +181,8 @@ def markdown(table: pd.DataFrame, title: str, tolerance: float = 0.05) -> str:
         _pm(m, s, 1) for m, s in zip(table["converged_iter_mean"], table["converged_iter_std"])]
     out[f"Within {within} of final: % of training"] = [
         _pm(m, s, 1) for m, s in zip(table["converged_progress_mean"], table["converged_progress_std"])]
+    out[f"Within {within} of final: iterations trained"] = [
+        _pm(m, s, 1) for m, s in zip(table["converged_trained_iters_mean"], table["converged_trained_iters_std"])]
     return f"### {title}\n\n" + out.to_markdown(index=False) + "\n"
 
 

@@ -40,6 +40,7 @@ def test_table_numbers_are_exact(runs):
     assert ticket["final_loss_cls_mean"] == pytest.approx(1.875)
     assert ticket["final_loss_bbox_mean"] == pytest.approx(0.625)
     assert ticket.converged_iter_mean == 50 and ticket.converged_iter_std == 0
+    assert ticket.converged_trained_iters_mean == 30 and dense.converged_trained_iters_mean == 75
     text = markdown(convergence_table(records(runs)), "demo")
     assert text.startswith("### demo\n") and "| ticket 80% |" in text and "2.5000 ± 0.1414" in text
     assert "75.0 ± 35.4" in text and "Within 5% of final" in text

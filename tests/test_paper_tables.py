@@ -135,3 +135,23 @@ def test_the_plan_finds_the_entries_that_name_a_table():
     assert {t: plan.paper_table_entries(config, t) for t in plan.PAPER_TABLES} == {
         "table1": ["t"], "table2": [], "table3": ["modules"], "table4": ["m"], "table5": ["tt"]}
     assert plan.paper_tables(config) == ["table1", "table3", "table4", "table5"]
+
+
+def test_two_transfers_filling_one_column_group_are_refused_at_start():
+    import copy
+
+    import yaml
+    from snakemake.utils import validate
+
+    from lthsteps.config_check import ConfigError, check
+    from conftest import REPO
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
+    check(config, REPO)
+    bad = copy.deepcopy(config)
+    bad["imagenet_transfers"]["mask_rcnn_r50_ticket_transfer"]["paper"] = "Table 1, Fig 1"
+    with pytest.raises(ConfigError) as err:
+        check(bad, REPO)
+    assert ("imagenet_transfers.mask_rcnn_r50_ticket_transfer.paper: imagenet_transfers.mask_rcnn_r18_ticket_transfer "
+            "already fills the detection/segmentation columns of Table 1") in str(err.value)

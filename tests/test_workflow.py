@@ -15,6 +15,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
+from lthsteps import plan
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.analysis_plan import analysis_run_files
 from lthsteps.plan import training_runs
@@ -362,6 +363,31 @@ def test_tiny_config_analyses_end_to_end(tiny_results):
     convergence = pd.read_csv(results / "tables/fig10_convergence.csv")
     assert set(convergence.run) == {"dense", "ticket 90%"}
     assert convergence[convergence.run == "dense"].loss_mean.tolist() == pytest.approx([e["loss"] for e in dense_curve])
+
+
+@pytest.mark.slow
+def test_tiny_config_paper_tables_hold_the_per_entry_tables_numbers(tiny_results):
+    """Each paper-layout table the tiny config fills: every cell it has a result for is the number of the
+    entry's own table, beside the published value."""
+    results = tiny_results
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    for table in plan.paper_tables(config):
+        frame = pd.read_csv(results / f"paper/{table}.csv")
+        assert (results / f"paper/{table}.md").read_text().startswith("### Table"), table
+        filled = frame[frame.entry.notna()]
+        assert not filled.empty and set(filled.entry) <= set(plan.paper_table_entries(config, table)), table
+        assert (filled.difference - (filled.ours - filled.paper)).abs().max() < 1e-3, table
+    voc = pd.read_csv(results / "tables/imagenet_ticket_faster.csv").set_index("prune_percent")
+    table1 = pd.read_csv(results / "paper/table1.csv")
+    cell = table1[(table1.row == "80%") & (table1.column == "VOC Detection: mAP")].iloc[0]
+    assert cell.ours == pytest.approx(voc.loc[80, "VOC mAP_mean"], abs=1e-3) and cell.paper == 65.82
+    sparsity = table1[(table1.row == "80%") & (table1.column == "VOC Detection: Network sparsity")].iloc[0]
+    assert sparsity.ours == pytest.approx(voc.loc[80, "network_sparsity_mean"], abs=1e-3)
+    transfer = pd.read_csv(results / "tables/task_transfer.csv")
+    table5 = pd.read_csv(results / "paper/table5.csv")
+    own = transfer[(transfer.target_task == "Keypoint") & (transfer.source_task == "Keypoint")].iloc[0]
+    cell = table5[(table5.row == "Keypoint ← Keypoint") & (table5.column == "mAP")].iloc[0]
+    assert cell.ours == pytest.approx(own.mAP_mean, abs=1e-3) and cell.paper == 59.34
 
 
 def _report_results(html: str, variable: str) -> dict:
