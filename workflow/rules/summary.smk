@@ -19,9 +19,13 @@ rule summarize_experiment:
     params:
         runs=table_runs_args,
         paper=lambda wildcards: paper_entry(wildcards.experiment),
+        # the figure's words (method, model, data) and the paper's points, from the config
+        figure=lambda wildcards: __import__("lthsteps.figure_args", fromlist=["*"]).summary_args(
+            config, wildcards.experiment
+        ),
     shell:
         "python -m lthsteps.summary --experiment {wildcards.experiment} --paper '{params.paper}' {params.runs}"
-        " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
+        " {params.figure} --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"
 
 
 rule compare_experiments:
@@ -39,9 +43,9 @@ rule compare_experiments:
     resources:
         **LIGHT,
     params:
-        tables=lambda wildcards, input: " ".join(
-            f"--table {name}={path}"
-            for name, path in zip(config["comparisons"][wildcards.comparison]["experiments"], input.tables)
+        # --table LABEL=CSV with LABEL in words, --title, the paper's points (lthsteps.figure_args)
+        tables=lambda wildcards, input: __import__("lthsteps.figure_args", fromlist=["*"]).comparison_args(
+            config, wildcards.comparison, input.tables
         ),
         paper=lookup(dpath="comparisons/{comparison}/paper", within=config, default=""),
         measure=lookup(dpath="comparisons/{comparison}/measure", within=config),
