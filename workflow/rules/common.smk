@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from lthsteps import analysis_plan, paths, plan
+from lthsteps import analysis_plan, figure_args, paths, plan
 from lthsteps.config_check import check as check_config, max_iters, model_config as config_file
 
 # Jobs run `python -m lthsteps...`: the interpreter running Snakemake (e.g. .venv/bin/snakemake)

@@ -20,7 +20,7 @@ rule summarize_experiment:
         runs=table_runs_args,
         paper=lambda wildcards: paper_entry(wildcards.experiment),
         # the figure's words (method, model, data) and the paper's points, from the config
-        figure=lambda wildcards: __import__("lthsteps.figure_args", fromlist=["*"]).summary_args(
+        figure=lambda wildcards: figure_args.summary_args(
             config, wildcards.experiment
         ),
     shell:
@@ -44,7 +44,7 @@ rule compare_experiments:
         **LIGHT,
     params:
         # --table LABEL=CSV with LABEL in words, --title, the paper's points (lthsteps.figure_args)
-        tables=lambda wildcards, input: __import__("lthsteps.figure_args", fromlist=["*"]).comparison_args(
+        tables=lambda wildcards, input: figure_args.comparison_args(
             config, wildcards.comparison, input.tables
         ),
         paper=lookup(dpath="comparisons/{comparison}/paper", within=config, default=""),
