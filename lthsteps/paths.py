@@ -120,6 +120,11 @@ def paper_table(results: str, table: str, ext: str) -> str:
     return f"{results}/paper/{table}.{ext}"
 
 
+def run_config(results: str) -> str:
+    """The run's config as the workflow validated it (schema defaults filled), as JSON."""
+    return f"{results}/paper/config.json"
+
+
 def claims(results: str, ext: str) -> str:
     """The paper's claims checked on this run's results (``lthsteps.claims``)."""
     return f"{results}/paper/claims.{ext}"

@@ -365,5 +365,15 @@ def targets(config: Mapping) -> list[str]:
     out += [p for name in [*config.get("ablations", {}), *config.get("analyses", {})] for p in
             (paths.table(results, name, "csv"), paths.table(results, name, "md"), paths.figure(results, name))]
     out += [paths.paper_table(results, table, ext) for table in paper_tables(config) for ext in ("csv", "md")]
+    out += [paths.claims(results, ext) for ext in ("csv", "md")]
     return out + [f"{folder}/{file}" for folder in classifier_tickets(config)
                   for file in ("weights.pth", "mask.npz", "train.json")]
+
+
+def summary_tables(config: Mapping) -> list[str]:
+    """The CSV table of every experiment, ImageNet transfer, comparison, task transfer, ablation and
+    analysis: what the paper's claims are checked on."""
+    results = results_dir(config)
+    names = [*config["experiments"], *config.get("imagenet_transfers", {}), *config.get("comparisons", {}),
+             *config.get("task_transfers", {}), *config.get("ablations", {}), *config.get("analyses", {})]
+    return [paths.table(results, name, "csv") for name in names]

@@ -16,6 +16,7 @@ import yaml
 from snakemake.utils import validate
 
 from lthsteps import plan
+from lthsteps.claims import CLAIMS
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.analysis_plan import analysis_run_files
 from lthsteps.plan import training_runs
@@ -366,9 +367,9 @@ def test_tiny_config_analyses_end_to_end(tiny_results):
 
 
 @pytest.mark.slow
-def test_tiny_config_paper_tables_hold_the_per_entry_tables_numbers(tiny_results):
+def test_tiny_config_paper_tables_and_claims(tiny_results):
     """Each paper-layout table the tiny config fills: every cell it has a result for is the number of the
-    entry's own table, beside the published value."""
+    entry's own table, beside the published value; every claim of the paper gets a verdict."""
     results = tiny_results
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     for table in plan.paper_tables(config):
@@ -383,6 +384,11 @@ def test_tiny_config_paper_tables_hold_the_per_entry_tables_numbers(tiny_results
     assert cell.ours == pytest.approx(voc.loc[80, "VOC mAP_mean"], abs=1e-3) and cell.paper == 65.82
     sparsity = table1[(table1.row == "80%") & (table1.column == "VOC Detection: Network sparsity")].iloc[0]
     assert sparsity.ours == pytest.approx(voc.loc[80, "network_sparsity_mean"], abs=1e-3)
+    claims = pd.read_csv(results / "paper/claims.csv")
+    assert len(claims) == len(CLAIMS) and set(claims.verdict) <= {"holds", "does not hold", "within noise",
+                                                                  "not produced"}
+    assert (results / "paper/claims.md").read_text().startswith("### Claims of the paper")
+    assert json.loads((results / "paper/config.json").read_text())["results_dir"] == str(results)
     transfer = pd.read_csv(results / "tables/task_transfer.csv")
     table5 = pd.read_csv(results / "paper/table5.csv")
     own = transfer[(transfer.target_task == "Keypoint") & (transfer.source_task == "Keypoint")].iloc[0]
@@ -402,7 +408,13 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:
         html = archive.read("report/report.html").decode()
         stored = {Path(name).name for name in archive.namelist()}
-    results = {Path(path).name: entry for path, entry in _report_results(html, "results").items()}
+    entries = _report_results(html, "results")
+    paper = {Path(path).name: entry for path, entry in entries.items() if Path(path).parent.name == "paper"}
+    results = {Path(path).name: entry for path, entry in entries.items() if Path(path).parent.name != "paper"}
+    # The paper side by side: its tables this config fills and the claims, first in the report.
+    assert set(paper) == {f"{name}.{ext}" for name in [*plan.paper_tables(config), "claims"] for ext in ("csv", "md")}
+    for file, entry in paper.items():
+        assert entry["labels"]["result"] == file.rsplit(".", 1)[0] and "How to read it" in entry["caption"], file
     # Every table and figure the workflow makes (all its summaries are targets of `all`), and only those.
     expected = {f"{name}.{ext}" for section in ("experiments", "imagenet_transfers", "comparisons")
                 for name in config[section] for ext in ("csv", "md", "png")}
@@ -423,8 +435,11 @@ def test_report_holds_every_table_and_figure_with_its_caption(tiny_results, tmp_
         assert f"reproduces <strong>{papers[name]}</strong>" in caption, (file, caption)
         assert "How to read it" in caption and "What the paper found" in caption and str(tiny_results) in caption
     categories = _report_results(html, "categories")
-    assert set(categories) == {"Direct pruning", "ImageNet ticket transfer", "ImageNet mask transfer",
-                               "Comparisons", "Task transfer", "Direct pruning ablations (§4.3)", "§4.4 analyses"}
+    assert set(categories) == {"Claims and the paper's tables", "Direct pruning", "ImageNet ticket transfer",
+                               "ImageNet mask transfer", "Comparisons", "Task transfer",
+                               "Direct pruning ablations (§4.3)", "§4.4 analyses"}
+    assert set(categories["Claims and the paper's tables"]) == {"Claims", *(f"Table {t[-1]}" for t in
+                                                                           plan.paper_tables(config))}
     assert set(categories["Direct pruning"]) == {"Fig 2a", "Fig 2d", "Fig 1"}
     assert set(categories["Direct pruning ablations (§4.3)"]) == {
         "Table 3", "Fig 2b", "Fig 2c", "Fig 2d", "Fig 2e", "Fig 2f", "no paper item named"}

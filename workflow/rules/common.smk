@@ -442,14 +442,15 @@ def paper_table_inputs(wildcards):
     return {name: paths.table(R, name, "csv") for name in plan.paper_table_entries(config, wildcards.table)}
 
 
-def paper_report_entry(path, file):
-    """A paper-side-by-side output marked for the report under PAPER_CATEGORY."""
+def paper_report_entry(path, file, result=None):
+    """A paper-side-by-side output marked for the report under PAPER_CATEGORY: a paper table (the
+    `table` wildcard names it) or, with `result`, that result (the claims)."""
     return report(
         path,
-        caption="../report/paper_table.rst",
+        caption=f"../report/{'paper_table' if result is None else result}.rst",
         category=PAPER_CATEGORY,
-        subcategory=lambda wildcards: f"Table {wildcards.table[-1]}",
-        labels=lambda wildcards: {"result": wildcards.table, "file": file, "config": config_source()},
+        subcategory=lambda wildcards: "Claims" if result else f"Table {wildcards.table[-1]}",
+        labels=lambda wildcards: {"result": result or wildcards.table, "file": file, "config": config_source()},
     )
 
 

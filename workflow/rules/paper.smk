@@ -23,3 +23,41 @@ rule paper_table:
     shell:
         "python -m lthsteps.paper_tables {wildcards.table} {params.sources} --note {params.note}"
         " --csv {output.csv} --markdown {output.markdown} > {log} 2>&1"
+
+
+rule run_config:
+    output:
+        paths.run_config(R),
+    log:
+        log("run_config", "config"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        **LIGHT,
+    params:
+        config=json.dumps(config, sort_keys=True),
+    shell:
+        "printf '%s\\n' {params.config:q} > {output} 2> {log}"
+
+
+rule claims:
+    input:
+        config=paths.run_config(R),
+        tables=plan.summary_tables(config),
+    output:
+        csv=paper_report_entry(paths.claims(R, "csv"), "table (CSV)", "claims"),
+        markdown=paper_report_entry(paths.claims(R, "md"), "table (Markdown)", "claims"),
+    log:
+        log("claims", "claims"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        **LIGHT,
+    params:
+        results=lambda wildcards, input: Path(input.config).parent.parent,  # paths.run_config: <results>/paper/
+        noise=lookup(dpath="claims/noise", within=config),
+    shell:
+        "python -m lthsteps.claims --config-json {input.config} --results {params.results} --noise {params.noise}"
+        " --csv {output.csv} --markdown {output.markdown} > {log} 2>&1"
