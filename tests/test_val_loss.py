@@ -121,3 +121,18 @@ def test_mask_and_keypoint_models_report_their_head_losses(config, term, synthet
     entries = json.loads((tmp_path / "v.json").read_text())
     assert [e["iter"] for e in entries] == [0, 1] and all(e["images"] == 3 for e in entries)
     assert all(term in e["losses"] and math.isfinite(e["losses"][term]) for e in entries)
+
+
+@pytest.mark.parametrize("option", [["--val-loss-measurements", "0"], ["--val-loss-images", "0"]])
+def test_train_refuses_a_non_positive_val_loss_setting(option, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--config", str(TINY_CONFIG), "--dataset", "d.json", "--work-dir", str(tmp_path), "--out",
+                    str(tmp_path / "w.pth"), "--val-loss-out", str(tmp_path / "v.json"), *option])
+    assert "--val-loss-measurements and --val-loss-images must be positive" in capsys.readouterr().err
+
+
+def test_val_loss_interval_is_the_same_for_a_dense_run_and_its_tickets():
+    from lthsteps.train import val_loss_interval
+
+    assert val_loss_interval(1200, 10) == 120 and val_loss_interval(400, 10) == 40
+    assert val_loss_interval(6, 10) == 1  # a schedule shorter than the measurements: every iteration
