@@ -119,7 +119,10 @@ def _paper_tables(config: Mapping, repo: Path) -> list[str]:
             model = config["imagenet_transfers"][name]["model"]
             if model not in config["models"] or config["models"][model]["dataset"] not in config["datasets"]:
                 continue  # reported by _imagenet_transfers / _models
-            tasks = model_tasks(config, model, repo)
+            try:
+                tasks = model_tasks(config, model, repo)
+            except Exception:  # a missing or broken model config: _models / _model_configs name it
+                continue
             group = ("keypoint" if "keypoints" in tasks else
                      "VOC" if config["datasets"][config["models"][model]["dataset"]]["format"] == "voc" else
                      "detection/segmentation" if "segm" in tasks else None)

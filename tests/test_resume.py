@@ -75,7 +75,8 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
     command = [sys.executable, "-m", "lthsteps.train", "--config", str(TINY_CONFIG), "--dataset",
                voc_descriptor["path"], "--seed", "0", "--work-dir", str(work), "--init", str(init),
                "--start-iter", "2", "--mask", str(mask), "--out", str(tmp_path / "weights.pth"),
-               "--report", str(tmp_path / "train.json"), "--cfg-options", "train_cfg.max_iters=16",
+               "--report", str(tmp_path / "train.json"), "--val-loss-out", str(tmp_path / "val_loss.json"),
+               "--val-loss-measurements", "4", "--cfg-options", "train_cfg.max_iters=16",
                "train_dataloader.batch_size=2", "default_hooks.logger.interval=1",
                "default_hooks.checkpoint.interval=4"]
     # SIGKILL (what SLURM sends after its grace period) as soon as the first in-round checkpoint is complete.
@@ -94,6 +95,8 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
     assert re.search(rf"resumed epoch: 0, iter: {killed_at}\b", rerun.stdout + rerun.stderr)
     report = json.loads((tmp_path / "train.json").read_text())
     assert report["resumed_from_iter"] == killed_at and report["iterations"] == 16
+    # The validation losses measured before the kill are kept, the rest measured after: one curve.
+    assert [e["iter"] for e in json.loads((tmp_path / "val_loss.json").read_text())] == [2, 4, 8, 12, 16]
     masks, _ = load_masks(mask)
     assert zeros_violations(load_state_dict(tmp_path / "weights.pth"), masks) == {}
     assert report["zeros_violations"] == {}
