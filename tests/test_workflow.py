@@ -88,6 +88,9 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     keypoints = {f for name, a in analyses.items() if a["analysis"] == "keypoint_errors"
                  for f in analysis_run_files(config, name) if f.endswith(".json")}
     assert table.get("tide_errors", 0) == len(tide) and table.get("keypoint_errors", 0) == len(keypoints)
+    # The paper side by side: each of its tables the config fills, the config it ran with, the claims.
+    assert table.get("paper_table", 0) == len(plan.paper_tables(config))
+    assert table["run_config"] == 1 and table["claims"] == 1
     # The classifier is trained once, each ImageNet ticket round once.
     classifiers = config.get("classifiers", {})
     assert table.get("train_classifier", 0) == sum("weights" not in c for c in classifiers.values())
