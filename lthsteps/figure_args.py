@@ -1,6 +1,6 @@
 """The figure arguments the rules ``summarize_experiment`` and ``compare_experiments`` pass, from the
 config: labels in words (``lthsteps.labels``), the dataset in the title, and which of the paper's
-published points to overlay.
+published points to overlay; the titles of ablations and analyses (``study_title``).
 
     summary_args(config, "mask_rcnn_r18_direct_pruning")
     # --label 'Direct pruning' --method direct_pruning --model-label 'Mask R-CNN R18'
@@ -92,3 +92,22 @@ def comparison_args(config: Mapping, comparison: str, tables: Sequence[str]) -> 
         if paper and any(synthetic for _, synthetic in datasets):
             args.append("--other-data")
     return _quote(args)
+
+
+# What an ablation varies and what an analysis compares, in words (their tables' and figures' titles).
+SETTING_WORDS = {"modules": "pruning each module", "rewind_iter": "rewind point", "layer_sparsity": "per-layer sparsity",
+                 "rounds": "one-shot vs iterative", "scope": "global vs layer-wise", "early_bird": "early-bird masks",
+                 "controls": "random-mask and re-initialised controls"}
+ANALYSIS_WORDS = {"object_size": "AP change by object size", "category_frequency": "AP change by category frequency",
+                  "category_difficulty": "easy vs hard categories", "tide": "TIDE error types",
+                  "keypoint_errors": "keypoint error types", "convergence": None}  # convergence adds its own words
+
+
+def study_title(config: Mapping, name: str) -> str:
+    """The title of an ablation or analysis (both vary or read a direct-pruning experiment), e.g.
+    "Faster R-CNN R18, direct pruning: global vs layer-wise", shell-quoted."""
+    section = "ablations" if name in (config.get("ablations") or {}) else "analyses"
+    entry = config[section][name]
+    model = labels.model_label(config["experiments"][entry["experiment"]]["model"])
+    words = SETTING_WORDS[entry["setting"]] if section == "ablations" else ANALYSIS_WORDS[entry["analysis"]]
+    return shlex.quote(f"{model}, direct pruning" + (f": {words}" if words else ""))

@@ -130,3 +130,15 @@ def test_rule_arguments_on_the_papers_data():
     args = shlex.split(summary_args(config, "direct_pruning"))
     assert args == ["--label", "Direct pruning", "--method", "direct_pruning", "--model-label", "Faster R-CNN R18",
                     "--dataset", "VOC", "--paper-points"]
+
+
+def test_ablation_and_analysis_titles_are_words():
+    from lthsteps.figure_args import study_title
+
+    config = {"experiments": {"e": {"model": "faster_rcnn_r18_c4"}, "k": {"model": "keypoint_rcnn_r50_fpn"}},
+              "ablations": {"fig2e": {"experiment": "e", "setting": "scope"}},
+              "analyses": {"fig9": {"experiment": "k", "analysis": "keypoint_errors"},
+                           "fig10": {"experiment": "k", "analysis": "convergence"}}}
+    assert study_title(config, "fig2e") == "'Faster R-CNN R18, direct pruning: global vs layer-wise'"
+    assert study_title(config, "fig9") == "'Keypoint R-CNN R50, direct pruning: keypoint error types'"
+    assert study_title(config, "fig10") == "'Keypoint R-CNN R50, direct pruning'"

@@ -115,6 +115,7 @@ rule summarize_ablation:
         setting=lookup(dpath="ablations/{ablation}/setting", within=config),
         paper=lookup(dpath="ablations/{ablation}/paper", within=config, default=""),
         runs=ablation_args,
+        title=lambda wildcards: figure_args.study_title(config, wildcards.ablation),
     shell:
-        "python -m lthsteps.ablations {params.setting} --name {wildcards.ablation} --paper '{params.paper}' {params.runs}"
+        "python -m lthsteps.ablations {params.setting} --name {params.title} --paper '{params.paper}' {params.runs}"
         " --csv {output.csv} --markdown {output.markdown} --figure {output.figure} > {log} 2>&1"

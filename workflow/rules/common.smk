@@ -352,7 +352,7 @@ def analysis_args(wildcards):
             "category_difficulty": ["--by difficulty", f"--task {task}", f"--top {a.get('top', 3)}"]}[analysis]
     if analysis.startswith("category_"):
         args.append(f"--prunes {','.join(paths.fmt_percent(p) for p in analysis_plan.analysis_prunes(config, name))}")
-    args += [f"--name {shlex.quote(name)}", f"--paper {shlex.quote(a.get('paper', ''))}"]
+    args += [f"--name {figure_args.study_title(config, name)}", f"--paper {shlex.quote(a.get('paper', ''))}"]
     for prune, seed, folder in analysis_plan.analysis_runs(config, name):
         args.append(f"--dense {seed}:{folder}" if prune == 0 else f"--run {paths.fmt_percent(prune)}:{seed}:{folder}")
     return " ".join(args)
