@@ -373,7 +373,5 @@ def targets(config: Mapping) -> list[str]:
 def summary_tables(config: Mapping) -> list[str]:
     """The CSV table of every experiment, ImageNet transfer, comparison, task transfer, ablation and
     analysis: what the paper's claims are checked on."""
-    results = results_dir(config)
-    names = [*config["experiments"], *config.get("imagenet_transfers", {}), *config.get("comparisons", {}),
-             *config.get("task_transfers", {}), *config.get("ablations", {}), *config.get("analyses", {})]
-    return [paths.table(results, name, "csv") for name in names]
+    prefix = paths.table(results_dir(config), "", "csv").removesuffix(".csv")
+    return [p for p in targets(config) if p.startswith(prefix) and p.endswith(".csv")]

@@ -46,12 +46,13 @@ def file_digest(path: str | Path) -> str:
 
 def run_identity(config: dict, files: dict[str, str | Path | None], **values) -> dict:
     """What makes two runs the same: the config, the contents of their input files, and ``values``
-    (seed, start iteration, ...). Paths do not count, contents do."""
+    (seed, start iteration, ...). Paths do not count, contents do. ``values`` go through JSON, as
+    ``run.json`` stores them, so a tuple compares equal to the list read back."""
     config_text = json.dumps(config, sort_keys=True, default=str)
     return {
         "config": hashlib.sha256(config_text.encode()).hexdigest(),
         "files": {key: file_digest(path) if path else None for key, path in sorted(files.items())},
-        **values,
+        **json.loads(json.dumps(values)),
     }
 
 

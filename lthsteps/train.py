@@ -156,8 +156,7 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path | None]:
     identity = run_identity(model_cfg.to_dict(), {"dataset": args.dataset, "init": args.init, "mask": args.mask,
                                                   "pretrained": args.pretrained},
                             seed=args.seed, start_iter=args.start_iter, rewind_iter=args.rewind_iter,
-                            snapshot_iters=list(args.snapshot_iters),
-                            val_loss=list(val_loss) if val_loss else None)  # as run.json's JSON reads back
+                            snapshot_iters=args.snapshot_iters, val_loss=val_loss)
 
     def claim_work_dir() -> Path | None:  # writes the work dir: once, on rank 0 of a multi-GPU run
         resume_from = resume_or_start(args.work_dir, identity)

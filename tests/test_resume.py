@@ -41,6 +41,8 @@ def test_identity_depends_on_file_contents_not_paths(tmp_path):
     assert same == run_identity({"lr": 0.02}, {"mask": tmp_path / "b.npz"}, seed=0)
     assert same != run_identity({"lr": 0.02}, {"mask": tmp_path / "c.npz"}, seed=0)
     assert same != run_identity({"lr": 0.01}, {"mask": tmp_path / "a.npz"}, seed=0)
+    # As run.json reads it back: a tuple value equals the list JSON makes of it.
+    assert run_identity({}, {}, iters=(1, 2)) == json.loads(json.dumps(run_identity({}, {}, iters=(1, 2))))
 
 
 def test_another_runs_checkpoints_are_cleared_for_a_fresh_start(tmp_path):
