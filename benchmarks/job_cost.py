@@ -62,6 +62,16 @@ def _model_cfg(repo: Path, model: str, descriptor: dict):
     return bind_dataset(cfg, descriptor)
 
 
+def _autocast_as_configured(model, cfg) -> None:
+    """The config's ``AutocastHook`` (lthsteps.autocast) applied as the Runner applies it in before_run:
+    the split below builds the model without a Runner."""
+    for hook in cfg.get("custom_hooks", []):
+        if hook.get("type") == "AutocastHook":
+            from lthsteps.autocast import autocast_submodules
+
+            autocast_submodules(model, hook["modules"], hook.get("dtype", "bfloat16"))
+
+
 def _eighty_percent_masks(model):
     """{name: pruned entries} of an 80% layer-wise magnitude mask over every trainable conv and linear
     weight (``lthsteps.masks.magnitude_masks``): the mask hook's work per iteration."""
@@ -100,6 +110,7 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
     cfg = _model_cfg(repo, model_name, json.loads(Path(descriptor_file).read_text()))
     DefaultScope.get_instance(f"job_cost-{time.time_ns()}", scope_name="mmdet")
     model = build_model(cfg, init_weights=True)
+    _autocast_as_configured(model, cfg)
     model.train()
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -34,6 +34,10 @@ for path in sys.argv[1:]:
     register_all_modules(init_default_scope=False)
     init_default_scope("mmdet")
     model = MODELS.build(cfg.model)
+    from mmengine.registry import HOOKS
+
+    for hook in cfg.get("custom_hooks", []):
+        assert HOOKS.get(hook["type"]) is not None, f"hook type {hook['type']} is not registered"
     for loader in ("train_dataloader", "test_dataloader"):
         dataset = cfg[loader]["dataset"]
         while "dataset" in dataset:  # wrappers such as RepeatDataset
@@ -61,11 +65,13 @@ GROUPS = _by_custom_imports()
 
 def test_every_model_config_is_built_and_lthsteps_types_are_declared():
     assert len(CONFIGS) == 11 and sum(map(len, GROUPS.values())) == len(CONFIGS)
-    # The configs with lthsteps' WidthResLayer (C4 tiny) or keypoint head/dataset/transforms.
+    # The configs with lthsteps' keypoint head/dataset/transforms, and the embedded ones (their
+    # AutocastHook; the C4 one's WidthResLayer).
     assert sorted(GROUPS["lthsteps.modules"]) == [
         "config/models/faster-rcnn_r18-c4_tiny.py", "config/models/keypoint-rcnn_r18-fpn_coco.py",
         "config/models/keypoint-rcnn_r18-fpn_tiny.py", "config/models/keypoint-rcnn_r50-fpn_coco.py",
-        "config/models/keypoint-rcnn_r50-fpn_tiny.py"]
+        "config/models/keypoint-rcnn_r50-fpn_tiny.py", "config/models/mask-rcnn_r18-fpn_tiny.py",
+        "config/models/mask-rcnn_r50-fpn_tiny.py"]
 
 
 @pytest.mark.parametrize("imports", sorted(GROUPS))

@@ -3,6 +3,12 @@
 # at their own 160 px (measured at 400 iterations: bbox mAP 0.152 at 160 px, 0.105 upscaled to 224 px,
 # and 18% less time per iteration) so that a pruning sweep runs on 2 CPU cores.
 _base_ = ['./mask-rcnn_r18-fpn_coco.py', './_base_/tiny_schedule.py']
+# AutocastHook is lthsteps' (lthsteps.autocast), registered by importing lthsteps.modules.
+custom_imports = dict(imports=['lthsteps.modules'], allow_failed_imports=False)
+# bfloat16 forward and backward passes of the convolutional parts (lthsteps.autocast); the box
+# regressing heads (RPN, box head) stay float32. Measured time and dense mAP:
+# docs/studies/default-cost.md.
+custom_hooks = [dict(type='AutocastHook', modules=['backbone', 'neck', 'roi_head.mask_head'])]
 
 width = 16  # ResNet base width (64 in ResNet-18): stages give 16, 32, 64, 128 channels
 fpn = 64

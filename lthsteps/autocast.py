@@ -1,0 +1,85 @@
+"""bfloat16 forward passes of chosen submodules on CPU (mixed precision without a GPU).
+
+MMEngine's ``AmpOptimWrapper`` refuses to run without a GPU, and autocasting a whole detector on CPU
+fails inside mmcv's CPU ops (RoIAlign and NMS accept float32 only). ``AutocastHook`` therefore runs
+the named submodules -- the convolution-heavy ones: backbone, neck, RPN and RoI heads -- under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` and hands float32 back to everything else (target
+assignment, RoIAlign, NMS, losses). Weights, gradients and optimizer state stay float32, so masks,
+rewind points and the exact zeros of pruned weights are unaffected; only the arithmetic of the
+forward and backward passes of those submodules is bfloat16. The cost and the mAP it was measured at:
+docs/studies/default-cost.md.
+
+A model config turns it on with
+``custom_hooks = [dict(type='AutocastHook', modules=['backbone', 'roi_head.shared_head'])]``;
+it acts in training, validation and testing alike (it installs itself in ``before_run``).
+"""
+from __future__ import annotations
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+_DTYPES = {"bfloat16": torch.bfloat16}
+_INSTALLED = "_lthsteps_autocast"
+
+
+def _to_float32(value):
+    if isinstance(value, torch.Tensor):
+        return value.float() if value.is_floating_point() else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_float32(item) for item in value)
+    return value
+
+
+def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "bfloat16",
+                        device_type: str = "cpu") -> list[str]:
+    """Run each named submodule of ``model`` (dotted path, e.g. ``roi_head.shared_head``) under
+    ``device_type``'s autocast to ``dtype``, its floating outputs turned back to float32. Names the model does not have
+    are skipped (one list serves Faster, Mask and Keypoint R-CNN); the installed names are returned.
+    Installing twice is a no-op."""
+    if dtype not in _DTYPES:
+        raise ValueError(f"AutocastHook: dtype {dtype!r} is not supported; use one of {sorted(_DTYPES)}")
+    installed = []
+    for name in names:
+        module = model
+        for part in name.split("."):
+            module = getattr(module, part, None)
+        if not isinstance(module, torch.nn.Module):
+            continue
+        installed.append(name)
+        if getattr(module, _INSTALLED, False):
+            continue
+        contexts: list = []
+
+        def enter(_module, _args, contexts=contexts):
+            context = torch.autocast(device_type, dtype=_DTYPES[dtype])
+            context.__enter__()
+            contexts.append(context)
+
+        def leave(_module, _args, output, contexts=contexts):
+            contexts.pop().__exit__(None, None, None)
+            return _to_float32(output)
+
+        module.register_forward_pre_hook(enter)
+        module.register_forward_hook(leave, always_call=True)  # leaves autocast even if forward raises
+        setattr(module, _INSTALLED, True)
+    return installed
+
+
+@HOOKS.register_module()
+class AutocastHook(Hook):
+    """Mixed-precision forward passes of ``modules`` on CPU; see the module docstring."""
+
+    priority = "VERY_HIGH"
+
+    def __init__(self, modules: list[str], dtype: str = "bfloat16") -> None:
+        if not modules:
+            raise ValueError("AutocastHook: name at least one submodule in `modules`, e.g. ['backbone']")
+        self.modules = list(modules)
+        self.dtype = dtype
+
+    def before_run(self, runner) -> None:
+        model = getattr(runner.model, "module", runner.model)
+        device_type = next(model.parameters()).device.type
+        installed = autocast_submodules(model, self.modules, self.dtype, device_type)
+        runner.logger.info(f"AutocastHook: {self.dtype} forward passes in {', '.join(installed) or 'no submodule'}")
