@@ -9,11 +9,18 @@ rewind points and the exact zeros of pruned weights are unaffected; only the ari
 forward and backward passes of those submodules is bfloat16. The cost and the mAP it was measured at:
 docs/studies/default-cost.md.
 
+bfloat16 pays only where the CPU executes it natively (AVX512-BF16 or AMX): measured on a Faster R-CNN
+iteration, oneDNN's emulation made it 1.7x slower than float32 on AVX-512 without BF16 and 14x slower
+on AVX2. So on a CPU without native bfloat16 (``native_bfloat16``) the hook warns and leaves the model
+float32; results then differ from a bfloat16 machine's by about what a seed moves them.
+
 A model config turns it on with
 ``custom_hooks = [dict(type='AutocastHook', modules=['backbone', 'roi_head.shared_head'])]``;
 it acts in training, validation and testing alike (it installs itself in ``before_run``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from mmengine.hooks import Hook
@@ -31,12 +38,20 @@ def _to_float32(value):
     return value
 
 
+def native_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 instructions (Linux ``/proc/cpuinfo`` flags avx512_bf16 / amx_bf16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
 def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "bfloat16",
                         device_type: str = "cpu") -> list[str]:
     """Run each named submodule of ``model`` (dotted path, e.g. ``roi_head.shared_head``) under
-    ``device_type``'s autocast to ``dtype``, its floating outputs turned back to float32. Names the model does not have
-    are skipped (one list serves Faster, Mask and Keypoint R-CNN); the installed names are returned.
-    Installing twice is a no-op."""
+    ``device_type``'s autocast to ``dtype``, its floating outputs turned back to float32; returns the
+    names. A name the model does not have is an error. Installing twice is a no-op."""
     if dtype not in _DTYPES:
         raise ValueError(f"AutocastHook: dtype {dtype!r} is not supported; use one of {sorted(_DTYPES)}")
     installed = []
@@ -45,7 +60,9 @@ def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "
         for part in name.split("."):
             module = getattr(module, part, None)
         if not isinstance(module, torch.nn.Module):
-            continue
+            children = ", ".join(child for child, _ in model.named_children())
+            raise ValueError(f"AutocastHook: the model has no submodule {name!r} (its top-level ones: {children}); "
+                             "fix `modules` of the AutocastHook in the model config's custom_hooks")
         installed.append(name)
         if getattr(module, _INSTALLED, False):
             continue
@@ -81,5 +98,9 @@ class AutocastHook(Hook):
     def before_run(self, runner) -> None:
         model = getattr(runner.model, "module", runner.model)
         device_type = next(model.parameters()).device.type
+        if device_type == "cpu" and not native_bfloat16():
+            runner.logger.warning("AutocastHook: this CPU has no native bfloat16 (avx512_bf16 / amx_bf16), where it "
+                                  "is slower than float32: the model stays float32 (lthsteps.autocast)")
+            return
         installed = autocast_submodules(model, self.modules, self.dtype, device_type)
-        runner.logger.info(f"AutocastHook: {self.dtype} forward passes in {', '.join(installed) or 'no submodule'}")
+        runner.logger.info(f"AutocastHook: {self.dtype} forward passes in {', '.join(installed)}")

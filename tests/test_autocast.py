@@ -30,7 +30,7 @@ def test_named_submodule_computes_in_bfloat16_and_hands_on_float32():
     torch.manual_seed(0)
     net = Net()
     seen = _inner_dtypes(net)
-    assert autocast_submodules(net, ["backbone", "neck", "roi_head.mask_head"]) == ["backbone"]  # others: absent
+    assert autocast_submodules(net, ["backbone"]) == ["backbone"]
     out = net(torch.randn(2, 3, 8, 8))
     assert seen == {"conv": torch.bfloat16, "head": torch.float32}  # the head is outside autocast
     assert out.dtype == torch.float32
@@ -69,23 +69,36 @@ def test_autocast_is_left_when_the_forward_raises():
 def test_bad_settings_are_refused_naming_the_fix():
     with pytest.raises(ValueError, match="bfloat16"):
         autocast_submodules(Net(), ["backbone"], dtype="float16")
+    with pytest.raises(ValueError, match="no submodule 'roi_head.mask_head'.*backbone, head"):
+        autocast_submodules(Net(), ["backbone", "roi_head.mask_head"])
     with pytest.raises(ValueError, match="at least one submodule"):
         AutocastHook(modules=[])
 
 
-def test_hook_installs_in_before_run():
-    class Runner:
-        model = Net()
+class _Runner:
+    def __init__(self):
+        self.model = Net()
+        self.messages = []
+        self.logger = self
+        self.info = self.warning = self.messages.append
 
-        class logger:
-            messages = []
 
-            @classmethod
-            def info(cls, message):
-                cls.messages.append(message)
-
-    seen = _inner_dtypes(Runner.model)
-    AutocastHook(modules=["backbone"]).before_run(Runner)
-    Runner.model(torch.randn(1, 3, 8, 8))
+def test_hook_installs_in_before_run_where_the_cpu_has_bfloat16(monkeypatch):
+    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: True)
+    runner = _Runner()
+    seen = _inner_dtypes(runner.model)
+    AutocastHook(modules=["backbone"]).before_run(runner)
+    runner.model(torch.randn(1, 3, 8, 8))
     assert seen["conv"] == torch.bfloat16
-    assert Runner.logger.messages == ["AutocastHook: bfloat16 forward passes in backbone"]
+    assert runner.messages == ["AutocastHook: bfloat16 forward passes in backbone"]
+
+
+def test_hook_leaves_the_model_float32_where_bfloat16_would_be_emulated(monkeypatch):
+    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: False)
+    runner = _Runner()
+    seen = _inner_dtypes(runner.model)
+    AutocastHook(modules=["backbone"]).before_run(runner)
+    runner.model(torch.randn(1, 3, 8, 8))
+    assert seen["conv"] == torch.float32
+    assert "no native bfloat16" in runner.messages[0]
+
