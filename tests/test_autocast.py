@@ -83,22 +83,15 @@ class _Runner:
         self.info = self.warning = self.messages.append
 
 
-def test_hook_installs_in_before_run_where_the_cpu_has_bfloat16(monkeypatch):
-    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: True)
+@pytest.mark.parametrize("native, dtype, message", [
+    (True, torch.bfloat16, "AutocastHook: bfloat16 forward passes in backbone"),
+    (False, torch.float32, "no native bfloat16"),  # emulated bfloat16 is slower than float32
+])
+def test_hook_installs_in_before_run_only_where_the_cpu_has_bfloat16(monkeypatch, native, dtype, message):
+    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: native)
     runner = _Runner()
     seen = _inner_dtypes(runner.model)
     AutocastHook(modules=["backbone"]).before_run(runner)
     runner.model(torch.randn(1, 3, 8, 8))
-    assert seen["conv"] == torch.bfloat16
-    assert runner.messages == ["AutocastHook: bfloat16 forward passes in backbone"]
-
-
-def test_hook_leaves_the_model_float32_where_bfloat16_would_be_emulated(monkeypatch):
-    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: False)
-    runner = _Runner()
-    seen = _inner_dtypes(runner.model)
-    AutocastHook(modules=["backbone"]).before_run(runner)
-    runner.model(torch.randn(1, 3, 8, 8))
-    assert seen["conv"] == torch.float32
-    assert "no native bfloat16" in runner.messages[0]
-
+    assert seen["conv"] == dtype
+    assert len(runner.messages) == 1 and message in runner.messages[0]
