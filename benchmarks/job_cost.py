@@ -67,10 +67,9 @@ def _autocast_as_configured(model, cfg) -> None:
     the split below builds the model without a Runner."""
     for hook in cfg.get("custom_hooks", []):
         if hook.get("type") == "AutocastHook":
-            from lthsteps.autocast import autocast_submodules, native_bfloat16
+            from mmengine.registry import HOOKS
 
-            if native_bfloat16():  # as the hook: float32 where bfloat16 would be emulated
-                autocast_submodules(model, hook["modules"], hook.get("dtype", "bfloat16"))
+            HOOKS.build(hook).apply(model)
 
 
 def _eighty_percent_masks(model):

@@ -2,7 +2,7 @@
 
 MMEngine's ``AmpOptimWrapper`` refuses to run without a GPU, and autocasting a whole detector on CPU
 fails inside mmcv's CPU ops (RoIAlign and NMS accept float32 only). ``AutocastHook`` therefore runs
-the named submodules -- the convolution-heavy ones: backbone, neck, RPN and RoI heads -- under
+the named submodules -- convolution-heavy ones such as the backbone, neck and mask head -- under
 ``torch.autocast("cpu", dtype=torch.bfloat16)`` and hands float32 back to everything else (target
 assignment, RoIAlign, NMS, losses). Weights, gradients and optimizer state stay float32, so masks,
 rewind points and the exact zeros of pruned weights are unaffected; only the arithmetic of the
@@ -47,14 +47,14 @@ def native_bfloat16() -> bool:
     return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 
-def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "bfloat16",
-                        device_type: str = "cpu") -> list[str]:
-    """Run each named submodule of ``model`` (dotted path, e.g. ``roi_head.shared_head``) under
-    ``device_type``'s autocast to ``dtype``, its floating outputs turned back to float32; returns the
-    names. A name the model does not have is an error. Installing twice is a no-op."""
+def _check_dtype(dtype: str) -> None:
     if dtype not in _DTYPES:
         raise ValueError(f"AutocastHook: dtype {dtype!r} is not supported; use one of {sorted(_DTYPES)}")
-    installed = []
+
+
+def _submodules(model: torch.nn.Module, names: list[str]) -> dict[str, torch.nn.Module]:
+    """{name: submodule} for dotted names (e.g. ``roi_head.shared_head``); a name the model lacks is an error."""
+    found = {}
     for name in names:
         module = model
         for part in name.split("."):
@@ -63,7 +63,18 @@ def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "
             children = ", ".join(child for child, _ in model.named_children())
             raise ValueError(f"AutocastHook: the model has no submodule {name!r} (its top-level ones: {children}); "
                              "fix `modules` of the AutocastHook in the model config's custom_hooks")
-        installed.append(name)
+        found[name] = module
+    return found
+
+
+def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "bfloat16",
+                        device_type: str = "cpu") -> list[str]:
+    """Run each named submodule of ``model`` under ``device_type``'s autocast to ``dtype``, its floating
+    outputs turned back to float32; returns the names. A name the model does not have is an error.
+    Installing twice is a no-op."""
+    _check_dtype(dtype)
+    modules = _submodules(model, names)
+    for module in modules.values():
         if getattr(module, _INSTALLED, False):
             continue
         contexts: list = []
@@ -80,7 +91,7 @@ def autocast_submodules(model: torch.nn.Module, names: list[str], dtype: str = "
         module.register_forward_pre_hook(enter)
         module.register_forward_hook(leave, always_call=True)  # leaves autocast even if forward raises
         setattr(module, _INSTALLED, True)
-    return installed
+    return list(modules)
 
 
 @HOOKS.register_module()
@@ -92,15 +103,23 @@ class AutocastHook(Hook):
     def __init__(self, modules: list[str], dtype: str = "bfloat16") -> None:
         if not modules:
             raise ValueError("AutocastHook: name at least one submodule in `modules`, e.g. ['backbone']")
+        _check_dtype(dtype)
         self.modules = list(modules)
         self.dtype = dtype
 
-    def before_run(self, runner) -> None:
-        model = getattr(runner.model, "module", runner.model)
+    def apply(self, model: torch.nn.Module) -> list[str]:
+        """Install on ``model`` where it pays (see the module docstring); the names installed, [] where
+        the CPU lacks native bfloat16. The names are checked against the model either way."""
+        _submodules(model, self.modules)
         device_type = next(model.parameters()).device.type
         if device_type == "cpu" and not native_bfloat16():
+            return []
+        return autocast_submodules(model, self.modules, self.dtype, device_type)
+
+    def before_run(self, runner) -> None:
+        installed = self.apply(getattr(runner.model, "module", runner.model))
+        if installed:
+            runner.logger.info(f"AutocastHook: {self.dtype} forward passes in {', '.join(installed)}")
+        else:
             runner.logger.warning("AutocastHook: this CPU has no native bfloat16 (avx512_bf16 / amx_bf16), where it "
                                   "is slower than float32: the model stays float32 (lthsteps.autocast)")
-            return
-        installed = autocast_submodules(model, self.modules, self.dtype, device_type)
-        runner.logger.info(f"AutocastHook: {self.dtype} forward passes in {', '.join(installed)}")

@@ -95,3 +95,11 @@ def test_hook_installs_in_before_run_only_where_the_cpu_has_bfloat16(monkeypatch
     runner.model(torch.randn(1, 3, 8, 8))
     assert seen["conv"] == dtype
     assert len(runner.messages) == 1 and message in runner.messages[0]
+
+
+def test_a_wrong_name_is_an_error_on_any_cpu(monkeypatch):
+    monkeypatch.setattr("lthsteps.autocast.native_bfloat16", lambda: False)  # checked even where nothing installs
+    with pytest.raises(ValueError, match="no submodule 'nek'"):
+        AutocastHook(modules=["backbone", "nek"]).apply(Net())
+    with pytest.raises(ValueError, match="not supported"):
+        AutocastHook(modules=["backbone"], dtype="float16")
