@@ -29,6 +29,8 @@ machines that differ in speed. Not a test: it prints its figures (and ``--json F
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import statistics
@@ -202,6 +204,11 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
 
     torch.set_num_threads(1)
     entry = _default_config(repo)["classifiers"][name]
+    try:  # a checkout before the classifiers' autocast has none
+        from lthsteps.autocast import forward_autocast
+        autocast = functools.partial(forward_autocast, "cpu")
+    except ImportError:
+        autocast = lambda dtype: contextlib.nullcontext()  # noqa: E731
     start = time.perf_counter()
     cache = {"cache_images": True} if entry.get("cache_images") else {}  # a checkout before it has no such key
     train_set, _ = clf.image_folders(Path(data_dir), entry["image_size"], **cache)
@@ -216,7 +223,9 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
         t0 = time.perf_counter()
         images, labels = next(loader)
         t1 = time.perf_counter()
-        loss = nn.functional.cross_entropy(model(images), labels)
+        with autocast(entry.get("autocast")):
+            logits = model(images)
+        loss = nn.functional.cross_entropy(logits.float(), labels)
         t2 = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

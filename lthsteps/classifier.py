@@ -29,6 +29,7 @@ from torch import nn
 from torchvision import datasets, transforms
 from torchvision.models import resnet
 
+from lthsteps.autocast import autocast_pays, forward_autocast
 from lthsteps.checkpoints import save_state_dict
 from lthsteps.files import atomic_write
 from lthsteps.masks import apply_masks, sparsity_report
@@ -125,23 +126,26 @@ def batches(dataset, batch_size: int, seed: int, start_iter: int):
         epoch, index = epoch + 1, 0
 
 
-def accuracy(model: nn.Module, dataset, batch_size: int = 64) -> float:
-    """Top-1 accuracy on ``dataset``."""
+def accuracy(model: nn.Module, dataset, batch_size: int = 64, autocast: str | None = None) -> float:
+    """Top-1 accuracy on ``dataset`` (forward passes in ``autocast``'s dtype where it pays)."""
     model.eval()
     device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
         for start in range(0, len(dataset), batch_size):
             items = [dataset[i] for i in range(start, min(len(dataset), start + batch_size))]
-            logits = model(torch.stack([x for x, _ in items]).to(device)).cpu()
+            with forward_autocast(device.type, autocast):
+                logits = model(torch.stack([x for x, _ in items]).to(device)).float().cpu()
             correct += int((logits.argmax(1) == torch.tensor([y for _, y in items])).sum())
     return correct / len(dataset)
 
 
 def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int, lr: float, seed: int,
                      masks: dict | None = None, start_iter: int = 0, rewind_iter: int | None = None,
-                     log=print, log_interval: int = 50) -> dict[str, torch.Tensor] | None:
+                     autocast: str | None = None, log=print, log_interval: int = 50) -> dict[str, torch.Tensor] | None:
     """SGD from ``start_iter`` to ``iters``; pruned weights (``masks``) are zeroed after every step.
+    ``autocast`` (e.g. ``"bfloat16"``) runs the forward passes in that dtype where the device executes
+    it natively (lthsteps.autocast); weights, gradients and the optimizer stay float32.
 
     Returns the weights after ``rewind_iter`` iterations (None if not asked or not reached).
     """
@@ -166,7 +170,9 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
         images, labels = (t.to(device, non_blocking=True) for t in next(loader))
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(iteration, iters, lr, warmup)
-        loss = nn.functional.cross_entropy(model(images), labels)
+        with forward_autocast(device.type, autocast):
+            logits = model(images)
+        loss = nn.functional.cross_entropy(logits.float(), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -210,18 +216,24 @@ def main(argv: list[str] | None = None) -> int:
     if init:
         model.load_state_dict(init)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
+    device_type = next(model.parameters()).device.type
+    autocast = args.autocast if args.autocast and autocast_pays(device_type) else None
+    if args.autocast and not autocast:
+        print(f"warning: this CPU has no native {args.autocast} (avx512_bf16 / amx_bf16), where it is slower than "
+              "float32: training in float32 (lthsteps.autocast)", file=sys.stderr, flush=True)
     print(f"{args.arch} width {args.width}: {len(train_set)} training images, {len(train_set.classes)} classes, "
           f"iterations {args.start_iter}..{args.iters}", flush=True)
     start = time.perf_counter()
     rewind = train_classifier(model, train_set, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
                               seed=args.seed, masks=masks, start_iter=args.start_iter,
-                              rewind_iter=args.rewind_iter, log=lambda line: print(line, flush=True))
+                              rewind_iter=args.rewind_iter, autocast=autocast,
+                              log=lambda line: print(line, flush=True))
     seconds = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     check_zero_off_mask(state, masks, args.mask)
     report = {"arch": args.arch, "width": args.width, "classes": train_set.classes, "iterations": args.iters,
               "start_iter": args.start_iter, "seed": args.seed, "train_seconds": round(seconds, 2),
-              "val_top1": accuracy(model, val_set), "init": str(args.init) if args.init else None,
+              "autocast": autocast, "val_top1": accuracy(model, val_set, autocast=autocast), "init": str(args.init) if args.init else None,
               "mask": str(args.mask) if args.mask else None, **sparsity_report(state, masks)}
     if rewind is not None:
         save_state_dict(args.rewind_out, rewind)
@@ -243,6 +255,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-images", action="store_true",
                         help="keep decoded training images in memory (small sets: same results, less time)")
+    parser.add_argument("--autocast", choices=["bfloat16"],
+                        help="forward passes in this dtype where the device runs it natively (else float32)")
     parser.add_argument("--out", required=True, type=Path, help="final weights (torchvision state dict)")
     parser.add_argument("--report", required=True, type=Path, help="JSON: accuracy, time, sparsity")
     parser.add_argument("--init", type=Path, help="initial weights (a round: the rewind weights)")

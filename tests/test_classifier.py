@@ -94,3 +94,25 @@ def test_bad_input_fails_before_training(dense, synthetic_root, tmp_path, capsys
     err = capsys.readouterr().err
     assert "ImageFolder" in err and err.count("\n") == 1
     assert not (tmp_path / "weights.pth").exists()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bfloat16_forward_passes_only_where_native(native, dense, synthetic_root, tmp_path, monkeypatch, capsys):
+    import lthsteps.autocast
+
+    monkeypatch.setattr(lthsteps.autocast, "native_bfloat16", lambda: native)
+    masks = magnitude_masks(prunable_weights(load_state_dict(dense / "weights.pth"), ["backbone_base"], ["conv"]), 0.5)
+    save_masks(tmp_path / "mask.npz", masks, {})
+    assert main(_args(synthetic_root, tmp_path, "--autocast", "bfloat16", "--init", str(dense / "rewind.pth"),
+                      "--start-iter", "2", "--mask", str(tmp_path / "mask.npz"))) == 0
+    report = json.loads((tmp_path / "train.json").read_text())
+    trained = load_state_dict(tmp_path / "weights.pth")
+    assert report["autocast"] == ("bfloat16" if native else None)
+    assert ("no native bfloat16" in capsys.readouterr().err) is not native
+    assert all(t.dtype == torch.float32 for t in trained.values() if t.is_floating_point())  # weights stay float32
+    assert zeros_violations(trained, masks) == {}
+    if not native:  # float32 where bfloat16 would be emulated: the same weights as without the option
+        assert main(_args(synthetic_root, tmp_path / "fp32", "--init", str(dense / "rewind.pth"), "--start-iter", "2",
+                          "--mask", str(tmp_path / "mask.npz"))) == 0
+        plain = load_state_dict(tmp_path / "fp32" / "weights.pth")
+        assert all(torch.equal(plain[k], trained[k]) for k in plain)

@@ -24,8 +24,9 @@ model = dict(
         shared_head=dict(type='WidthResLayer', base_channels=width, norm_cfg=norm_cfg, norm_eval=False,
                          init_cfg=None),
         # 8x8 RoI features (4x4 after layer4's stride 2) instead of 14x14: the shared head is most
-        # of the compute of a C4 model, and the objects here are at most 160 px.
-        bbox_roi_extractor=dict(out_channels=width * 4, roi_layer=dict(output_size=8)),
+        # of the compute of a C4 model, and the objects here are at most 160 px. RoIAlign as one
+        # sparse matrix product (lthsteps.roi_align: mmcv's RoIAlign, a third of its CPU time).
+        bbox_roi_extractor=dict(type='SparseRoIExtractor', out_channels=width * 4, roi_layer=dict(type='SparseRoIAlign', output_size=8)),
         bbox_head=dict(in_channels=width * 8, roi_feat_size=4)),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),

@@ -19,12 +19,13 @@ model = dict(
     # 16 and 32 px anchors at stride 4, as mask-rcnn_r18-fpn_tiny.py (same RPN shapes, so tickets
     # transfer between the two): the objects here are 13..~140 px.
     rpn_head=dict(in_channels=channels, feat_channels=channels, anchor_generator=dict(scales=[4, 8])),
-    # Fixed 2x2 RoIAlign samples and 300 proposals per level before NMS: CPU cost, as in
-    # mask-rcnn_r18-fpn_tiny.py.
+    # Fixed 2x2 RoIAlign samples (as one sparse matrix product) and 300 proposals per level before
+    # NMS: CPU cost, as in mask-rcnn_r18-fpn_tiny.py.
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=channels, roi_layer=dict(sampling_ratio=2)),
+        bbox_roi_extractor=dict(type='SparseRoIExtractor', out_channels=channels, roi_layer=dict(type='SparseRoIAlign', sampling_ratio=2)),
         bbox_head=dict(in_channels=channels, fc_out_channels=256),
-        keypoint_roi_extractor=dict(out_channels=channels, roi_layer=dict(sampling_ratio=2)),
+        keypoint_roi_extractor=dict(type='SparseRoIExtractor', out_channels=channels,
+                                    roi_layer=dict(type='SparseRoIAlign', sampling_ratio=2)),
         keypoint_head=dict(in_channels=channels, num_convs=4, conv_out_channels=channels)),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),

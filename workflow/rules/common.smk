@@ -118,7 +118,8 @@ def classifier_data(wildcards):
 def classifier_args(wildcards):
     c = config["classifiers"][wildcards.classifier]
     keys = ("arch", "width", "image_size", "iters", "batch_size", "lr", "seed")
-    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + (" --cache-images" if c["cache_images"] else "")
+    flags = (" --cache-images" if c["cache_images"] else "") + (f" --autocast {c['autocast']}" if c.get("autocast") else "")
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + flags
 
 
 def mask_inputs(wildcards):
