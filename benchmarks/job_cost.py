@@ -205,10 +205,11 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
     torch.set_num_threads(1)
     entry = _default_config(repo)["classifiers"][name]
     try:  # a checkout before the classifiers' autocast has none
-        from lthsteps.autocast import forward_autocast
-        autocast = functools.partial(forward_autocast, "cpu")
+        from lthsteps.autocast import autocast_pays, forward_autocast
+        dtype = entry.get("autocast") if autocast_pays("cpu") else None
+        autocast = functools.partial(forward_autocast, "cpu", dtype)
     except ImportError:
-        autocast = lambda dtype: contextlib.nullcontext()  # noqa: E731
+        autocast = contextlib.nullcontext
     start = time.perf_counter()
     cache = {"cache_images": True} if entry.get("cache_images") else {}  # a checkout before it has no such key
     train_set, _ = clf.image_folders(Path(data_dir), entry["image_size"], **cache)
@@ -223,7 +224,7 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
         t0 = time.perf_counter()
         images, labels = next(loader)
         t1 = time.perf_counter()
-        with autocast(entry.get("autocast")):
+        with autocast():
             logits = model(images)
         loss = nn.functional.cross_entropy(logits.float(), labels)
         t2 = time.perf_counter()

@@ -54,8 +54,9 @@ def autocast_pays(device_type: str) -> bool:
 
 
 def forward_autocast(device_type: str, dtype: str | None) -> contextlib.AbstractContextManager:
-    """``torch.autocast`` to ``dtype`` for a whole forward pass (None: float32), where it pays."""
-    if dtype is None or not autocast_pays(device_type):
+    """``torch.autocast`` to ``dtype`` for a whole forward pass; None: float32. Whether it pays is
+    the caller's decision, made once (``autocast_pays``)."""
+    if dtype is None:
         return contextlib.nullcontext()
     _check_dtype(dtype)
     return torch.autocast(device_type, dtype=_DTYPES[dtype])

@@ -127,7 +127,7 @@ def batches(dataset, batch_size: int, seed: int, start_iter: int):
 
 
 def accuracy(model: nn.Module, dataset, batch_size: int = 64, autocast: str | None = None) -> float:
-    """Top-1 accuracy on ``dataset`` (forward passes in ``autocast``'s dtype where it pays)."""
+    """Top-1 accuracy on ``dataset`` (forward passes in ``autocast``'s dtype, None: float32)."""
     model.eval()
     device = next(model.parameters()).device
     correct = 0
@@ -144,8 +144,9 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
                      masks: dict | None = None, start_iter: int = 0, rewind_iter: int | None = None,
                      autocast: str | None = None, log=print, log_interval: int = 50) -> dict[str, torch.Tensor] | None:
     """SGD from ``start_iter`` to ``iters``; pruned weights (``masks``) are zeroed after every step.
-    ``autocast`` (e.g. ``"bfloat16"``) runs the forward passes in that dtype where the device executes
-    it natively (lthsteps.autocast); weights, gradients and the optimizer stay float32.
+    ``autocast`` (e.g. ``"bfloat16"``) runs the forward passes in that dtype (``main`` asks for it only
+    where the device executes it natively, lthsteps.autocast); weights, gradients and the optimizer
+    stay float32.
 
     Returns the weights after ``rewind_iter`` iterations (None if not asked or not reached).
     """
@@ -233,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     check_zero_off_mask(state, masks, args.mask)
     report = {"arch": args.arch, "width": args.width, "classes": train_set.classes, "iterations": args.iters,
               "start_iter": args.start_iter, "seed": args.seed, "train_seconds": round(seconds, 2),
-              "autocast": autocast, "val_top1": accuracy(model, val_set, autocast=autocast), "init": str(args.init) if args.init else None,
+              "autocast": autocast, "val_top1": accuracy(model, val_set, autocast=autocast),
+              "init": str(args.init) if args.init else None,
               "mask": str(args.mask) if args.mask else None, **sparsity_report(state, masks)}
     if rewind is not None:
         save_state_dict(args.rewind_out, rewind)
