@@ -48,13 +48,14 @@ def _axis_samples(start, bin_size, grid, max_grid: int, size: int, pooled: int):
 
 
 def roi_align_matrix(rois: torch.Tensor, pooled: int, spatial_scale: float, sampling_ratio: int, aligned: bool,
-                     feature_shape: tuple[int, int, int]) -> torch.Tensor:
+                     feature_shape: tuple[int, int, int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The RoIAlign weight matrix, sparse CSR: ``(rois x pooled x pooled, images x height x width)``.
 
-    ``rois`` is ``(R, 5)``: image index, x1, y1, x2, y2 in input-image pixels."""
+    ``rois`` is ``(R, 5)``: image index, x1, y1, x2, y2 in input-image pixels; positions and weights
+    are computed in ``dtype``."""
     images, height, width = feature_shape
     count = rois.shape[0]
-    rois = rois.float()
+    rois = rois.to(dtype)
     offset = 0.5 if aligned else 0.0
     x1 = rois[:, 1] * spatial_scale - offset
     y1 = rois[:, 2] * spatial_scale - offset
@@ -89,16 +90,18 @@ class _SparseRoIAlignFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, features, rois, pooled, spatial_scale, sampling_ratio, aligned):
         images, channels, height, width = features.shape
-        matrix = roi_align_matrix(rois, pooled, spatial_scale, sampling_ratio, aligned, (images, height, width))
+        compute = torch.float64 if features.dtype == torch.float64 else torch.float32  # half, bfloat16: float32
+        matrix = roi_align_matrix(rois, pooled, spatial_scale, sampling_ratio, aligned, (images, height, width),
+                                  compute)
         ctx.matrix, ctx.feature_shape, ctx.dtype = matrix, features.shape, features.dtype
-        cells = features.float().permute(0, 2, 3, 1).reshape(images * height * width, channels)
+        cells = features.to(compute).permute(0, 2, 3, 1).reshape(images * height * width, channels)
         out = matrix @ cells
         return out.view(rois.shape[0], pooled, pooled, channels).permute(0, 3, 1, 2).to(features.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         images, channels, height, width = ctx.feature_shape
-        grad = grad_output.float().permute(0, 2, 3, 1).reshape(-1, channels)
+        grad = grad_output.to(ctx.matrix.dtype).permute(0, 2, 3, 1).reshape(-1, channels)
         # the transposed product through COO: sorting it once is faster than a CSC product on CPU
         grad_cells = torch.sparse.mm(ctx.matrix.to_sparse_coo().t(), grad)
         grad_features = grad_cells.view(images, height, width, channels).permute(0, 3, 1, 2).to(ctx.dtype)

@@ -5,6 +5,9 @@ from mmcv.ops import RoIAlign
 
 from lthsteps.roi_align import SparseRoIAlign, SparseRoIExtractor, roi_align_matrix
 
+# Against mmcv's CUDA kernel too where a GPU is at hand (the paper configs' RoIAlign).
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
 
 def boxes(count: int, images: int, extent: float, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
@@ -15,6 +18,13 @@ def boxes(count: int, images: int, extent: float, seed: int) -> torch.Tensor:
     return torch.cat([image, corner, corner + size], 1)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype,tolerance", [
+    (torch.float64, 1e-10),  # the function itself
+    # float32 gradients of 64 overlapping RoIs differ from exact by up to 1e-5 through the order of
+    # accumulation alone (mmcv's CUDA kernel adds atomically)
+    (torch.float32, 5e-5),
+])
 @pytest.mark.parametrize("pooled,scale,sampling_ratio,aligned,shape", [
     (8, 1 / 16, 0, True, (3, 5, 14, 14)),    # the C4 Faster R-CNN's: adaptive grid
     (7, 1 / 4, 2, True, (2, 4, 40, 36)),     # FPN box head
@@ -22,10 +32,10 @@ def boxes(count: int, images: int, extent: float, seed: int) -> torch.Tensor:
     (5, 1 / 8, 0, False, (2, 3, 11, 9)),     # legacy alignment: boxes at least one cell
     (3, 1.0, 3, False, (1, 2, 6, 7)),
 ])
-def test_forward_and_backward_equal_mmcv(pooled, scale, sampling_ratio, aligned, shape):
+def test_forward_and_backward_equal_mmcv(pooled, scale, sampling_ratio, aligned, shape, device, dtype, tolerance):
     images, channels, height, width = shape
-    features = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
-    rois = boxes(64, images, max(height, width) / scale, seed=2)
+    features = torch.randn(*shape, generator=torch.Generator().manual_seed(1), dtype=dtype).to(device)
+    rois = boxes(64, images, max(height, width) / scale, seed=2).to(dtype).to(device)
     reference, ours = (RoIAlign(pooled, scale, sampling_ratio, aligned=aligned),
                        SparseRoIAlign(pooled, scale, sampling_ratio, aligned=aligned))
     grads = []
@@ -33,12 +43,12 @@ def test_forward_and_backward_equal_mmcv(pooled, scale, sampling_ratio, aligned,
     for layer in (reference, ours):
         leaf = features.clone().requires_grad_()
         out = layer(leaf, rois)
-        out.backward(torch.linspace(-1, 1, out.numel()).view_as(out))
+        out.backward(torch.linspace(-1, 1, out.numel(), device=device, dtype=out.dtype).view_as(out))
         outputs.append(out.detach())
         grads.append(leaf.grad)
     assert outputs[1].shape == (64, channels, pooled, pooled)
-    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(grads[1], grads[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=tolerance, atol=tolerance)
+    torch.testing.assert_close(grads[1], grads[0], rtol=tolerance, atol=tolerance)
     assert outputs[0].abs().sum() > 0 and grads[0].abs().sum() > 0  # the case is not trivially zero
 
 
