@@ -13,6 +13,17 @@ FAST = {"train_cfg.max_iters": 4, "train_dataloader.batch_size": 2, "default_hoo
         "default_hooks.checkpoint.interval": 4}
 
 
+# The longest files first: with `--dist loadfile --no-loadscope-reorder` (pyproject.toml's addopts)
+# pytest-xdist hands whole files to its workers in collection order, so the SLURM runs and the
+# end-to-end fixture start at once instead of after the quick files.
+LONGEST_FILES = ("test_slurm.py", "test_workflow.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
+
+
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory) -> Path:
     from lthsteps import synthdata

@@ -58,8 +58,14 @@ def snakemake(cluster: LocalSlurm, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+# The plugin waits this long after a submission or a finished job before it asks squeue, and 10 s
+# longer after every check that finds nothing finished: the profile's 5 s (kind to a cluster) made
+# the test wait on polls more than on its jobs.
+QUICK_POLLS = ("--slurm-init-seconds-before-status-checks", "1")
+
+
 def on_slurm(cluster: LocalSlurm, *args: str) -> subprocess.CompletedProcess:
-    return snakemake(cluster, "--workflow-profile", "profiles/slurm", *args)
+    return snakemake(cluster, "--workflow-profile", "profiles/slurm", *QUICK_POLLS, *args)
 
 
 def tiny_config(tmp_path: Path, name: str, change=lambda config: None) -> Path:
@@ -134,7 +140,7 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
 
     config = tiny_config(tmp_path, "results", longer_dense_run)
     run = tmp_path / "results/runs/faster_rcnn_r18_c4/seed0/dense"
-    first = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm",
+    first = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", *QUICK_POLLS,
                               f"{run}/weights.pth", "--configfile", str(config)],
                              cwd=REPO, env=job_env(slurm), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 900
