@@ -5,8 +5,8 @@
          model.roi_head.shared_head.init_cfg=None] [--groups backbone_base backbone_top]
 
 Generates a small embedded dataset in a temp folder, then alternates dense and masked runs of a
-VOC-layout detector config (default: the embedded Faster R-CNN; on a GPU, the paper's)
-(A B A B ...) so that drift of the machine hits both alike. Each
+VOC-layout detector config (default: the embedded Faster R-CNN; on a GPU, the paper's) (A B A B ...)
+so that drift of the machine hits both alike. Each
 iteration is timed from the first hook before it to the last hook after it, so the mask hook's
 work (gradient masking in backward, re-zeroing after the step) is inside the measurement. The first
 5 iterations of every run are warm-up and not counted. Prints medians and the ratio (target ≤ 1.03).
