@@ -7,7 +7,8 @@ run), in child processes whose working directory and ``PYTHONPATH`` are the chec
 
 * **iteration split**: one training iteration taken apart — data loading and transforms, the data
   preprocessor, forward and backward of each module group (backbone, neck, RPN, RoI heads), the
-  optimizer step, and the mask hook (gradient masking + re-zeroing under an 80% mask). Backward per
+  optimizer step, and the mask hook, the checkout's own ``MaskHook`` under an 80% mask as in a round
+  (re-zeroing the weights after the step; its gradient masking runs inside backward). Backward per
   group is exact, not sampled: the features are cut (detached) at the group boundaries and each
   group's backward is run and timed on its own, in the order autograd would run them. Classifiers:
   data, forward, backward, step.
@@ -16,7 +17,8 @@ run), in child processes whose working directory and ``PYTHONPATH`` are the chec
   iterations also give the time per iteration;
 * **jobs as the default runs them**: the training CLI (``lthsteps.train``) on a short run, extrapolated
   to the default's iterations with the measured time per iteration — a job of the whole schedule
-  (``max_iters``: a dense run, an ImageNet transfer) and a round (``max_iters - rewind_iter``) — and the
+  (``max_iters``: a dense run, an ImageNet transfer) and a round (``max_iters - rewind_iter``, at the time
+  per iteration of a second Runner run under the checkout's ``MaskHook`` with an 80% mask) — and the
   evaluation on the 150 val images: a job of its own (``lthsteps.evaluate``, start-up included) in a
   checkout whose training CLI has no ``--metrics``, otherwise the work the training job adds to itself
   (timed in-process). ``--weights`` times evaluations on trained weights: detections per image, and
@@ -64,14 +66,15 @@ def _model_cfg(repo: Path, model: str, descriptor: dict):
     return bind_dataset(cfg, descriptor)
 
 
-def _autocast_as_configured(model, cfg) -> None:
-    """The config's ``AutocastHook`` (lthsteps.autocast) applied as the Runner applies it in before_run:
-    the split below builds the model without a Runner."""
-    for hook in cfg.get("custom_hooks", []):
-        if hook.get("type") == "AutocastHook":
-            from mmengine.registry import HOOKS
+def _model_hooks_as_configured(model, cfg) -> None:
+    """The config's hooks that change the model (``AutocastHook``, ``ChannelsLastPoolHook``: those with an
+    ``apply(model)``) applied as the Runner applies them in before_run: the split builds the model without one."""
+    from mmengine.registry import HOOKS
 
-            HOOKS.build(hook).apply(model)
+    for hook in cfg.get("custom_hooks", []):
+        built = HOOKS.build(hook)
+        if hasattr(built, "apply"):
+            built.apply(model)
 
 
 def _eighty_percent_masks(model):
@@ -84,19 +87,29 @@ def _eighty_percent_masks(model):
     return {name: ~keep for name, keep in magnitude_masks(weights, 0.8, scope="layerwise").items()}
 
 
-def _time_mask_hook(model, pruned) -> float:
-    """Seconds of MaskHook's per-iteration work: masking every pruned gradient, re-zeroing the weights."""
+def _install_mask_hook(model, folder: str):
+    """The checkout's own ``MaskHook`` on ``model`` with an 80% mask, as a round installs it: gradient
+    masking then runs inside backward; returns the per-iteration re-zeroing as a callable."""
+    import logging
+    import types
+
+    from lthsteps.hooks import MaskHook
+    from lthsteps.masks import save_masks
+
+    mask_file = Path(folder) / "mask.pth"
+    save_masks(mask_file, {name: ~off for name, off in _eighty_percent_masks(model).items()}, {})
+    hook = MaskHook(str(mask_file))
+    runner = types.SimpleNamespace(model=model, logger=logging.getLogger("job_cost"))
+    hook.before_train(runner)
+    return lambda: hook.after_train_iter(runner, 0)
+
+
+def _masked_fill_pruned(pairs) -> None:
     import torch
 
-    params = dict(model.named_parameters())
-    start = time.perf_counter()
-    for name, off in pruned.items():
-        if params[name].grad is not None:
-            params[name].grad.masked_fill(off, 0)
     with torch.no_grad():
-        for name, off in pruned.items():
-            params[name].masked_fill_(off, 0)
-    return time.perf_counter() - start
+        for param, off in pairs:
+            param.masked_fill_(off, 0)
 
 
 def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warmup: int, iters: int) -> dict:
@@ -112,11 +125,11 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
     cfg = _model_cfg(repo, model_name, json.loads(Path(descriptor_file).read_text()))
     DefaultScope.get_instance(f"job_cost-{time.time_ns()}", scope_name="mmdet")
     model = build_model(cfg, init_weights=True)
-    _autocast_as_configured(model, cfg)
+    _model_hooks_as_configured(model, cfg)
     model.train()
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    pruned = _eighty_percent_masks(model)
+    rezero = _install_mask_hook(model, tempfile.mkdtemp(prefix="job_cost-"))
     stamps: dict[str, float] = {}
 
     def mark(key, value):
@@ -174,10 +187,10 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
         t6 = time.perf_counter()
         backward_of(boundary["backbone"])
         t7 = time.perf_counter()
-        mask_seconds = _time_mask_hook(model, pruned)
-        t8 = time.perf_counter()
         optim_wrapper.step()
         optim_wrapper.zero_grad()
+        t8 = time.perf_counter()
+        rezero()
         t9 = time.perf_counter()
         boundary.clear()
         if step < warmup:
@@ -189,7 +202,7 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
             "rpn_fwd": stamps["rpn_end"] - stamps["neck_end"],
             "roi_fwd": t3 - stamps["rpn_end"],  # RoI heads' loss: sampling, RoIAlign, heads, targets
             "roi_bwd": t4 - t3, "rpn_bwd": t5 - t4, "neck_bwd": t6 - t5, "backbone_bwd": t7 - t6,
-            "mask_hook": mask_seconds, "optimizer": t9 - t8,
+            "optimizer": t8 - t7, "mask_hook": t9 - t8,
         }
         for key, value in parts.items():
             totals[key].append(value)
@@ -217,7 +230,11 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
     model = clf.build_classifier(entry["arch"], entry["width"], len(train_set.classes))
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=entry["lr"], momentum=0.9)
-    pruned = _eighty_percent_masks(model)
+    pruned, params = _eighty_percent_masks(model), dict(model.named_parameters())
+    if hasattr(clf, "zero_pruned"):  # the checkout's own re-zeroing
+        zero_pruned, kept = clf.zero_pruned, [(params[n], (~off).to(params[n].dtype)) for n, off in pruned.items()]
+    else:  # a checkout before it re-zeroed with masked_fill_
+        zero_pruned, kept = _masked_fill_pruned, [(params[n], off) for n, off in pruned.items()]
     loader = clf.batches(train_set, entry["batch_size"], 0, 0)
     totals = {g: [] for g in CLASSIFIER_GROUPS}
     for step in range(warmup + iters):
@@ -231,18 +248,20 @@ def child_classifier_split(repo: Path, name: str, data_dir: str, warmup: int, it
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         t3 = time.perf_counter()
-        mask_seconds = _time_mask_hook(model, pruned)
-        t4 = time.perf_counter()
         optimizer.step()
+        t4 = time.perf_counter()
+        zero_pruned(kept)
         t5 = time.perf_counter()
         if step >= warmup:
-            for key, value in zip(CLASSIFIER_GROUPS, (t1 - t0, t2 - t1, t3 - t2, t5 - t4, mask_seconds)):
+            for key, value in zip(CLASSIFIER_GROUPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 totals[key].append(value)
     return {key: statistics.mean(values) for key, values in totals.items()} | {"dataset_load": load_seconds}
 
 
-def child_startup(repo: Path, model_name: str, descriptor_file: str, warmup: int, iters: int, t_launch: float) -> dict:
-    """Process start to first iteration of a real Runner training run, then its steady time per iteration."""
+def child_startup(repo: Path, model_name: str, descriptor_file: str, warmup: int, iters: int, t_launch: float,
+                  masked: bool = False) -> dict:
+    """Process start to first iteration of a real Runner training run, then its steady time per iteration;
+    ``masked``: the run trains under the checkout's own ``MaskHook`` with an 80% mask, as a round does."""
     stages = {"interpreter": time.time() - t_launch}
     mark = time.perf_counter()
 
@@ -284,6 +303,13 @@ def child_startup(repo: Path, model_name: str, descriptor_file: str, warmup: int
             times.append(time.perf_counter())
 
     runner.register_hook(Stamps())
+    if masked:  # every trainable conv and linear weight at 80%: at least the work of a default round's mask
+        from lthsteps.hooks import MaskHook
+        from lthsteps.masks import save_masks
+
+        mask_file = Path(cfg.work_dir) / "mask.pth"
+        save_masks(mask_file, {name: ~off for name, off in _eighty_percent_masks(runner.model).items()}, {})
+        runner.register_hook(MaskHook(str(mask_file)))
     # The dataloader (dataset: annotation parsing, filtering) is built lazily inside train().
     runner.train()
     steady = [b - a for a, b in zip(times[warmup:], times[warmup + 1:])]
@@ -356,7 +382,7 @@ def child_evaluation(repo: Path, model_name: str, descriptor_file: str, weights_
 
 
 def cli_jobs(repo: Path, model: str, descriptor: Path, short_iters: int, per_iteration: float,
-             trained: Path | None) -> dict:
+             per_masked_iteration: float, trained: Path | None) -> dict:
     """Seconds of the default's training and evaluation jobs of ``model``: the training CLI on a short
     run, extrapolated; the evaluation as a job of its own (the evaluate CLI) or inside the training job."""
     from mmengine.config import Config
@@ -385,7 +411,7 @@ def cli_jobs(repo: Path, model: str, descriptor: Path, short_iters: int, per_ite
     rewind = entry["rewind_iter"]
     inside = evaluation if evaluates_in_training else 0.0
     jobs = {"training_job": short + (max_iters - short_iters) * per_iteration + inside,
-            "round_job": short + (max_iters - rewind - short_iters) * per_iteration + inside,
+            "round_job": short + (max_iters - rewind - short_iters) * per_masked_iteration + inside,
             "evaluation_job": 0.0 if evaluates_in_training else evaluation}
     return {"max_iters": max_iters, "round_iters": max_iters - rewind, "evaluates_in_training": evaluates_in_training,
             "evaluated_weights": str(weights) if weights != tmp / "weights.pth" else "the short run's",
@@ -407,9 +433,13 @@ def measure(repo: Path, data: Path, models: list[str] | None, warmup: int, iters
         split = run_child(repo, "split", name, str(descriptor), str(warmup), str(iters))
         print(f"[{repo.name}] {name}: start-up and time per iteration", file=sys.stderr, flush=True)
         startup = run_child(repo, "startup", name, str(descriptor), str(warmup), str(iters))
+        print(f"[{repo.name}] {name}: time per iteration under a mask", file=sys.stderr, flush=True)
+        startup["seconds_per_masked_iteration"] = run_child(
+            repo, "masked", name, str(descriptor), str(warmup), str(iters))["seconds_per_iteration"]
         print(f"[{repo.name}] {name}: jobs", file=sys.stderr, flush=True)
         weights = trained / f"runs/{name}/seed0/dense/weights.pth" if trained else None
-        jobs = cli_jobs(repo, name, descriptor, short_iters, startup["seconds_per_iteration"], weights)
+        jobs = cli_jobs(repo, name, descriptor, short_iters, startup["seconds_per_iteration"],
+                        startup["seconds_per_masked_iteration"], weights)
         results[name] = {"split": split, "startup": startup, "jobs": jobs}
     for name, entry in config.get("classifiers", {}).items():
         if models and name not in models:
@@ -448,13 +478,14 @@ def print_report(label: str, results: dict) -> None:
         print(f"| {name} | " + " | ".join(ms(s[g]) for g in CLASSIFIER_GROUPS) + f" | {ms(sum(s.values()))} |")
     print("\nFixed cost of a training job, s (process start to first iteration), and time per iteration:\n")
     stage_names = list(next((r["startup"]["stages"] for r in results.values() if "startup" in r), {}))
-    print("| model | " + " | ".join(stage_names) + " | to first iteration | s/iteration |")
-    print("|---|" + "---:|" * (len(stage_names) + 2))
+    print("| model | " + " | ".join(stage_names) + " | to first iteration | s/iteration | s/iteration, masked |")
+    print("|---|" + "---:|" * (len(stage_names) + 3))
     for name, r in results.items():
         if "startup" in r:
             st = r["startup"]
             print(f"| {name} | " + " | ".join(f"{st['stages'][k]:.2f}" for k in stage_names)
-                  + f" | {st['to_first_iteration']:.2f} | {st['seconds_per_iteration']:.3f} |")
+                  + f" | {st['to_first_iteration']:.2f} | {st['seconds_per_iteration']:.3f}"
+                  + f" | {st['seconds_per_masked_iteration']:.3f} |")
 
 
 def print_jobs(columns: dict[str, dict]) -> None:
@@ -504,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         elif kind == "classifier":
             out = child_classifier_split(args.repo, rest[0], rest[1], int(rest[2]), int(rest[3]))
         else:
-            out = child_startup(args.repo, rest[0], rest[1], int(rest[2]), int(rest[3]), args.launched)
+            out = child_startup(args.repo, rest[0], rest[1], int(rest[2]), int(rest[3]), args.launched,
+                                masked=kind == "masked")
         print(json.dumps(out))
         return 0
     trained = args.weights.resolve() if args.weights else None  # children run in the checkout under test

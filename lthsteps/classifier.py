@@ -30,6 +30,7 @@ from torchvision import datasets, transforms
 from torchvision.models import resnet
 
 from lthsteps.autocast import autocast_pays, forward_autocast
+from lthsteps.channels_last_pool import ChannelsLastMaxPool2d
 from lthsteps.checkpoints import save_state_dict
 from lthsteps.files import atomic_write
 from lthsteps.masks import apply_masks, sparsity_report
@@ -55,7 +56,7 @@ class NarrowResNet(resnet.ResNet):
         self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = ChannelsLastMaxPool2d(kernel_size=3, stride=2, padding=1)  # nn.MaxPool2d's result, faster
         self.layer1 = self._make_layer(block, width, layers[0])
         self.layer2 = self._make_layer(block, width * 2, layers[1], stride=2)
         self.layer3 = self._make_layer(block, width * 4, layers[2], stride=2)
@@ -68,6 +69,14 @@ class NarrowResNet(resnet.ResNet):
             elif isinstance(module, nn.BatchNorm2d):
                 nn.init.constant_(module.weight, 1)
                 nn.init.constant_(module.bias, 0)
+
+
+@torch.no_grad()
+def zero_pruned(kept: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Set the pruned weights to zero: multiply each by its 0/1 mask (the same numbers as ``masked_fill``
+    with a boolean mask, about ten times faster on CPU; lthsteps.hooks.MaskHook)."""
+    for param, keep in kept:
+        param.mul_(keep)
 
 
 def build_classifier(arch: str, width: int, num_classes: int) -> resnet.ResNet:
@@ -153,8 +162,8 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
     device = next(model.parameters()).device
     params = dict(model.named_parameters())
     apply_masks(params, masks or {})  # checks the masks fit, zeros the pruned weights
-    # Re-zeroed after every step: (parameter, pruned entries) pairs built once, off the hot path.
-    pruned = [(params[name], ~mask.to(device)) for name, mask in (masks or {}).items()]
+    # Re-zeroed after every step: (parameter, 1 where kept) pairs built once, off the hot path.
+    kept = [(params[name], mask.to(device=device, dtype=params[name].dtype)) for name, mask in (masks or {}).items()]
     decay = [p for n, p in params.items() if p.ndim > 1]
     other = [p for n, p in params.items() if p.ndim <= 1]
     optimizer = torch.optim.SGD([{"params": decay, "weight_decay": 1e-4}, {"params": other, "weight_decay": 0}],
@@ -177,9 +186,7 @@ def train_classifier(model: nn.Module, train_set, *, iters: int, batch_size: int
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        with torch.no_grad():
-            for param, off in pruned:
-                param.masked_fill_(off, 0)
+        zero_pruned(kept)
         if (iteration + 1) % log_interval == 0 or iteration + 1 == iters:
             elapsed = time.perf_counter() - start
             eta = elapsed / (iteration + 1 - start_iter) * (iters - iteration - 1)

@@ -26,6 +26,11 @@ class MaskHook(Hook):
     Gradients of pruned weights are masked during backward, so momentum, Adam moments and
     coupled weight decay never see them; after every optimizer step the pruned weights are set to
     zero again, which makes the invariant hold for any optimizer. ``after_train`` verifies it.
+
+    Both multiply by a 0/1 tensor of the parameter's dtype: on CPU ``masked_fill`` with a boolean
+    mask is about ten times slower (Mask R-CNN R50: 14 ms of an iteration against 2 ms;
+    benchmarks/job_cost.py), and the product is the same number (a pruned weight may become -0.0,
+    which equals 0; a NaN stays NaN and fails the check).
     """
 
     priority = "ABOVE_NORMAL"  # before CheckpointHook (VERY_LOW) writes weights to disk
@@ -33,6 +38,7 @@ class MaskHook(Hook):
     def __init__(self, mask_file: str) -> None:
         self.mask_file = mask_file
         self._pruned: dict[str, torch.Tensor] = {}
+        self._kept: list[tuple[torch.nn.Parameter, torch.Tensor]] = []  # (weight, 1 where kept, 0 where pruned)
         self._handles: list = []
 
     def before_train(self, runner) -> None:
@@ -44,11 +50,12 @@ class MaskHook(Hook):
         check_masks_fit(masks, {name: p.detach() for name, p in params.items()})
         for name, keep in masks.items():
             param = params[name]
-            pruned = (~keep).to(param.device)
-            self._pruned[name] = pruned
+            self._pruned[name] = (~keep).to(param.device)
+            kept = keep.to(device=param.device, dtype=param.dtype)
+            self._kept.append((param, kept))
             if param.requires_grad:  # frozen ones (e.g. frozen_stages when fine-tuning) get no gradient
-                self._handles.append(param.register_hook(lambda grad, pruned=pruned: grad.masked_fill(pruned, 0)))
-        self._zero_pruned(model)
+                self._handles.append(param.register_hook(lambda grad, kept=kept: grad * kept))
+        self._zero_pruned()
         runner.logger.info(
             f"MaskHook: {sum(int(p.sum()) for p in self._pruned.values())} weights pruned in "
             f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')}; sha256 {digests[0]}, "
@@ -56,7 +63,7 @@ class MaskHook(Hook):
         )
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        self._zero_pruned(_unwrap(runner.model))
+        self._zero_pruned()
 
     def after_train(self, runner) -> None:
         model = _unwrap(runner.model)
@@ -67,10 +74,9 @@ class MaskHook(Hook):
             raise RuntimeError(f"pruned weights are not zero after training: {bad}")
 
     @torch.no_grad()
-    def _zero_pruned(self, model: torch.nn.Module) -> None:
-        params = dict(model.named_parameters())
-        for name, pruned in self._pruned.items():
-            params[name].masked_fill_(pruned, 0)
+    def _zero_pruned(self) -> None:
+        for param, kept in self._kept:
+            param.mul_(kept)
 
 
 @HOOKS.register_module()

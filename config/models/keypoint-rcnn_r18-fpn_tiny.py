@@ -8,7 +8,10 @@ custom_imports = dict(imports=['lthsteps.modules'], allow_failed_imports=False)
 # bfloat16 forward and backward passes of the convolutional parts (lthsteps.autocast); the box
 # regressing heads (RPN, box head) stay float32. Measured time and dense mAP:
 # docs/studies/default-cost.md.
-custom_hooks = [dict(type='AutocastHook', modules=['backbone', 'neck', 'roi_head.keypoint_head'])]
+custom_hooks = [dict(type='AutocastHook', modules=['backbone', 'neck', 'roi_head.keypoint_head']),
+                # the stem's max pooling in channels-last layout: the same result, faster on CPU
+                # (lthsteps.channels_last_pool)
+                dict(type='ChannelsLastPoolHook', modules=['backbone.maxpool'])]
 
 width = 16  # ResNet base width (64 in ResNet-18)
 channels = 64  # FPN and head width (256 in the paper's models)
