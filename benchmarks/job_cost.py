@@ -124,6 +124,7 @@ def child_detector_split(repo: Path, model_name: str, descriptor_file: str, warm
     torch.set_num_threads(1)
     cfg = _model_cfg(repo, model_name, json.loads(Path(descriptor_file).read_text()))
     DefaultScope.get_instance(f"job_cost-{time.time_ns()}", scope_name="mmdet")
+    torch.manual_seed(0)  # the same initial weights, so the same RoIs, in every checkout and run
     model = build_model(cfg, init_weights=True)
     _model_hooks_as_configured(model, cfg)
     model.train()
