@@ -29,7 +29,7 @@ class MaskHook(Hook):
 
     Both multiply by a 0/1 tensor of the parameter's dtype: on CPU ``masked_fill`` with a boolean
     mask is about ten times slower (Mask R-CNN R50: 14 ms of an iteration against 2 ms;
-    benchmarks/job_cost.py), and the product is the same number (a pruned weight may become -0.0,
+    docs/studies/default-cost.md §9), and the product is the same number (a pruned weight may become -0.0,
     which equals 0; a NaN stays NaN and fails the check).
     """
 
@@ -37,7 +37,7 @@ class MaskHook(Hook):
 
     def __init__(self, mask_file: str) -> None:
         self.mask_file = mask_file
-        self._pruned: dict[str, torch.Tensor] = {}
+        self._masks: dict[str, torch.Tensor] = {}  # {name: True where kept}, as in the mask file
         self._kept: list[tuple[torch.nn.Parameter, torch.Tensor]] = []  # (weight, 1 where kept, 0 where pruned)
         self._handles: list = []
 
@@ -48,16 +48,16 @@ class MaskHook(Hook):
         params = dict(model.named_parameters())
         digests = check_same_on_every_rank(mask_digest(masks), f"mask {self.mask_file}")  # before any one-rank error
         check_masks_fit(masks, {name: p.detach() for name, p in params.items()})
+        self._masks = masks
         for name, keep in masks.items():
             param = params[name]
-            self._pruned[name] = (~keep).to(param.device)
             kept = keep.to(device=param.device, dtype=param.dtype)
             self._kept.append((param, kept))
             if param.requires_grad:  # frozen ones (e.g. frozen_stages when fine-tuning) get no gradient
                 self._handles.append(param.register_hook(lambda grad, kept=kept: grad * kept))
         self._zero_pruned()
         runner.logger.info(
-            f"MaskHook: {sum(int(p.sum()) for p in self._pruned.values())} weights pruned in "
+            f"MaskHook: {sum(int((~keep).sum()) for keep in masks.values())} weights pruned in "
             f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')}; sha256 {digests[0]}, "
             f"the same on all {len(digests)} ranks)"
         )
@@ -67,7 +67,7 @@ class MaskHook(Hook):
 
     def after_train(self, runner) -> None:
         model = _unwrap(runner.model)
-        bad = zeros_violations(model.state_dict(), {n: ~p.cpu() for n, p in self._pruned.items()})
+        bad = zeros_violations(model.state_dict(), self._masks)
         for handle in self._handles:
             handle.remove()
         if bad:
