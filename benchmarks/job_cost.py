@@ -87,6 +87,15 @@ def _eighty_percent_masks(model):
     return {name: ~keep for name, keep in magnitude_masks(weights, 0.8, scope="layerwise").items()}
 
 
+def _eighty_percent_mask_file(model, folder: str) -> Path:
+    """``_eighty_percent_masks`` written as a mask file (lthsteps.masks), as a round reads it."""
+    from lthsteps.masks import save_masks
+
+    mask_file = Path(folder) / "mask.pth"
+    save_masks(mask_file, {name: ~off for name, off in _eighty_percent_masks(model).items()}, {})
+    return mask_file
+
+
 def _install_mask_hook(model, folder: str):
     """The checkout's own ``MaskHook`` on ``model`` with an 80% mask, as a round installs it: gradient
     masking then runs inside backward; returns the per-iteration re-zeroing as a callable."""
@@ -94,11 +103,8 @@ def _install_mask_hook(model, folder: str):
     import types
 
     from lthsteps.hooks import MaskHook
-    from lthsteps.masks import save_masks
 
-    mask_file = Path(folder) / "mask.pth"
-    save_masks(mask_file, {name: ~off for name, off in _eighty_percent_masks(model).items()}, {})
-    hook = MaskHook(str(mask_file))
+    hook = MaskHook(str(_eighty_percent_mask_file(model, folder)))
     runner = types.SimpleNamespace(model=model, logger=logging.getLogger("job_cost"))
     hook.before_train(runner)
     return lambda: hook.after_train_iter(runner, 0)
@@ -306,11 +312,8 @@ def child_startup(repo: Path, model_name: str, descriptor_file: str, warmup: int
     runner.register_hook(Stamps())
     if masked:  # every trainable conv and linear weight at 80%: at least the work of a default round's mask
         from lthsteps.hooks import MaskHook
-        from lthsteps.masks import save_masks
 
-        mask_file = Path(cfg.work_dir) / "mask.pth"
-        save_masks(mask_file, {name: ~off for name, off in _eighty_percent_masks(runner.model).items()}, {})
-        runner.register_hook(MaskHook(str(mask_file)))
+        runner.register_hook(MaskHook(str(_eighty_percent_mask_file(runner.model, cfg.work_dir))))
     # The dataloader (dataset: annotation parsing, filtering) is built lazily inside train().
     runner.train()
     steady = [b - a for a, b in zip(times[warmup:], times[warmup + 1:])]
