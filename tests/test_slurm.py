@@ -123,27 +123,17 @@ def sbatch_calls(log: str) -> dict[str, str]:
 
 
 def test_tiny_pipeline_gives_the_local_results(slurm, tmp_path):
-    # Both runs at once, in their own results dirs: the local run works while the SLURM run waits
-    # on its polls (one-thread jobs give the same numbers however many run side by side).
-    remote = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", *QUICK_POLLS,
-                               "--verbose", "--configfile", str(tiny_config(tmp_path, "slurm"))],
-                              cwd=REPO, env=job_env(slurm), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        local = snakemake(slurm, "--cores", "2", "--resources", f"gpu={FAKE_GPUS}",
-                          "--configfile", str(tiny_config(tmp_path, "local")))
-        remote_output = remote.communicate(timeout=1800)[0]
-    finally:
-        if remote.poll() is None:
-            remote.kill()
-            remote.communicate()
+    local = snakemake(slurm, "--cores", "2", "--resources", f"gpu={FAKE_GPUS}",
+                      "--configfile", str(tiny_config(tmp_path, "local")))
     assert local.returncode == 0, local.stderr[-3000:]
-    assert remote.returncode == 0, remote_output[-6000:]
+    remote = on_slurm(slurm, "--verbose", "--configfile", str(tiny_config(tmp_path, "slurm")))
+    assert remote.returncode == 0, remote.stdout[-3000:] + remote.stderr[-3000:]
 
     expected, got = comparable_results(tmp_path / "local"), comparable_results(tmp_path / "slurm")
     assert got.keys() == expected.keys() and any(k.startswith("tables/") for k in got)
     assert [k for k in expected if not same(expected[k], got[k])] == []
     # gpu -> --gpus=N for the training rules; no GPU flag at all where gpu is 0.
-    calls = sbatch_calls(remote_output)
+    calls = sbatch_calls(remote.stdout + remote.stderr)
     assert TRAINING_RULES <= calls.keys() and {"make_mask", "summarize_experiment"} <= calls.keys()
     for rule, call in calls.items():
         assert ("--gpus=1" in call) == (rule in TRAINING_RULES) and call.count("--gpus") <= 1, call
