@@ -25,8 +25,8 @@ from torch import nn
 class ChannelsLastMaxPool2d(nn.MaxPool2d):
     """``nn.MaxPool2d`` computed in channels-last layout; its output in the default layout again."""
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if input.dim() != 4:
+    def forward(self, input: torch.Tensor):
+        if input.dim() != 4 or self.return_indices:  # indices are positions in the layout they were taken in
             return super().forward(input)
         return super().forward(input.contiguous(memory_format=torch.channels_last)).contiguous()
 

@@ -12,7 +12,7 @@ from mmengine.registry import HOOKS
 
 from lthsteps.checkpoints import save_state_dict
 from lthsteps.distributed import check_same_on_every_rank, mask_digest
-from lthsteps.masks import check_masks_fit, load_masks, zeros_violations
+from lthsteps.masks import check_masks_fit, kept_factors, load_masks, zero_pruned, zeros_violations
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -27,10 +27,9 @@ class MaskHook(Hook):
     coupled weight decay never see them; after every optimizer step the pruned weights are set to
     zero again, which makes the invariant hold for any optimizer. ``after_train`` verifies it.
 
-    Both multiply by a 0/1 tensor of the parameter's dtype: on CPU ``masked_fill`` with a boolean
-    mask is about ten times slower (Mask R-CNN R50: 14 ms of an iteration against 2 ms;
-    docs/studies/default-cost.md §9), and the product is the same number (a pruned weight may become -0.0,
-    which equals 0; a NaN stays NaN and fails the check).
+    Both multiply by the mask as a 0/1 tensor (``lthsteps.masks.zero_pruned``): on CPU ``masked_fill``
+    with a boolean mask is about ten times slower, and the product is the same number (a NaN stays
+    NaN and fails the check).
     """
 
     priority = "ABOVE_NORMAL"  # before CheckpointHook (VERY_LOW) writes weights to disk
@@ -49,13 +48,11 @@ class MaskHook(Hook):
         digests = check_same_on_every_rank(mask_digest(masks), f"mask {self.mask_file}")  # before any one-rank error
         check_masks_fit(masks, {name: p.detach() for name, p in params.items()})
         self._masks = masks
-        for name, keep in masks.items():
-            param = params[name]
-            kept = keep.to(device=param.device, dtype=param.dtype)
-            self._kept.append((param, kept))
+        self._kept = kept_factors(params, masks)
+        for param, kept in self._kept:
             if param.requires_grad:  # frozen ones (e.g. frozen_stages when fine-tuning) get no gradient
                 self._handles.append(param.register_hook(lambda grad, kept=kept: grad * kept))
-        self._zero_pruned()
+        zero_pruned(self._kept)
         runner.logger.info(
             f"MaskHook: {sum(int((~keep).sum()) for keep in masks.values())} weights pruned in "
             f"{len(masks)} tensors from {self.mask_file} (sparsity {meta.get('sparsity')}; sha256 {digests[0]}, "
@@ -63,7 +60,7 @@ class MaskHook(Hook):
         )
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        self._zero_pruned()
+        zero_pruned(self._kept)
 
     def after_train(self, runner) -> None:
         model = _unwrap(runner.model)
@@ -72,11 +69,6 @@ class MaskHook(Hook):
             handle.remove()
         if bad:
             raise RuntimeError(f"pruned weights are not zero after training: {bad}")
-
-    @torch.no_grad()
-    def _zero_pruned(self) -> None:
-        for param, kept in self._kept:
-            param.mul_(kept)
 
 
 @HOOKS.register_module()

@@ -22,6 +22,12 @@ def test_values_and_gradients_are_exactly_nn_maxpool2d_s_with_ties(dtype):
     assert fast_out.is_contiguous()  # the next layer gets the default layout, as before
 
 
+def test_with_indices_it_is_nn_maxpool2d_itself():
+    x = torch.randn(1, 2, 6, 6)
+    expected, got = nn.MaxPool2d(2, return_indices=True)(x), ChannelsLastMaxPool2d(2, return_indices=True)(x)
+    assert all(torch.equal(a, b) for a, b in zip(expected, got))
+
+
 def test_the_hook_replaces_named_pools_keeping_their_settings_and_the_state_dict():
     model = nn.Sequential()
     model.add_module("stem", nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)))

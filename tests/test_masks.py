@@ -20,6 +20,7 @@ from lthsteps.masks import (
     group_of,
     group_params,
     iterative_sparsities,
+    kept_factors,
     kind_of,
     load_masks,
     magnitude_masks,
@@ -29,6 +30,7 @@ from lthsteps.masks import (
     prunable_weights,
     save_masks,
     sparsity_report,
+    zero_pruned,
     zeros_violations,
 )
 
@@ -544,6 +546,20 @@ def test_apply_masks_zeroes_pruned_in_place_on_a_module():
     for name, mask in masks.items():
         assert torch.equal(state[name][mask], before[name][mask])  # kept entries untouched
     assert torch.equal(state["0.bias"], before["0.bias"])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_zero_pruned_gives_masked_fill_s_numbers_in_the_weight_s_dtype(dtype):
+    torch.manual_seed(0)
+    params = {"w": torch.nn.Parameter(torch.randn(3, 4).to(dtype)), "v": torch.nn.Parameter(torch.randn(5).to(dtype))}
+    masks = {"w": torch.rand(3, 4) > 0.5, "v": torch.tensor([True, False, True, True, False])}
+    expected = {n: params[n].detach().masked_fill(~masks[n], 0) for n in masks}
+    kept = kept_factors(params, masks)
+    assert [(param is params[n], keep.dtype) for (param, keep), n in zip(kept, masks)] == [(True, dtype)] * 2
+    zero_pruned(kept)
+    for name in masks:
+        assert torch.equal(params[name].detach(), expected[name])  # kept entries untouched, pruned ones 0
+        assert int(torch.count_nonzero(params[name][~masks[name]])) == 0
 
 
 def test_check_masks_fit_lists_mismatches():

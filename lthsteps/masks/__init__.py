@@ -19,14 +19,14 @@ from lthsteps.masks.groups import (BUFFER_SUFFIXES, GROUPS, KINDS, group_of, gro
                                    prunable_weights)
 from lthsteps.masks.magnitude import SCOPES, iterative_sparsities, magnitude_masks
 from lthsteps.masks.maskfile import FORMAT, VERSION, load_masks, save_masks, save_masks_and_report
-from lthsteps.masks.measure import (MaskViolation, apply_masks, check_masks_fit, check_zeros, mask_iou, sparsity_report,
-                                    zeros_violations)
+from lthsteps.masks.measure import (MaskViolation, apply_masks, check_masks_fit, check_zeros, kept_factors, mask_iou,
+                                    sparsity_report, zero_pruned, zeros_violations)
 
 __all__ = [
     "MaskViolation",
     "check_zeros",
     "BUFFER_SUFFIXES", "FORMAT", "GROUPS", "KINDS", "SCOPES", "VERSION", "apply_masks", "check_masks_fit",
-    "group_of", "group_params", "iterative_sparsities", "kind_of", "load_masks", "magnitude_masks", "main",
+    "group_of", "group_params", "iterative_sparsities", "kept_factors", "kind_of", "load_masks", "magnitude_masks", "main",
     "mask_iou", "network_params", "prunable_weights", "save_masks", "save_masks_and_report", "sparsity_report",
-    "zeros_violations",
+    "zero_pruned", "zeros_violations",
 ]

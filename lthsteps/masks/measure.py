@@ -35,6 +35,22 @@ def apply_masks(state_dict: Mapping[str, Tensor], masks: Mapping[str, Tensor]) -
             tensor.masked_fill_(~mask.to(tensor.device), 0)
 
 
+def kept_factors(params: Mapping[str, Tensor], masks: Mapping[str, Tensor]) -> list[tuple[Tensor, Tensor]]:
+    """(weight, its mask as 1 where kept and 0 where pruned, in the weight's dtype and device) per masked
+    weight: what ``zero_pruned`` multiplies by after every optimizer step."""
+    return [(params[name], mask.to(device=params[name].device, dtype=params[name].dtype))
+            for name, mask in masks.items()]
+
+
+@torch.no_grad()
+def zero_pruned(kept: list[tuple[Tensor, Tensor]]) -> None:
+    """Set the pruned weights to zero again as a product with their 0/1 masks (``kept_factors``): the same
+    numbers as ``masked_fill`` with a boolean mask (a pruned weight may become -0.0, which equals 0), about
+    ten times faster on CPU (docs/studies/default-cost.md §9)."""
+    for param, keep in kept:
+        param.mul_(keep)
+
+
 def zeros_violations(state_dict: Mapping[str, Tensor], masks: Mapping[str, Tensor]) -> dict[str, int]:
     """Per name, how many pruned entries are not exactly 0; empty when the masks hold."""
     check_masks_fit(masks, state_dict)
