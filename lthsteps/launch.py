@@ -6,8 +6,19 @@ heavy. The ranks themselves are set up by ``lthsteps.distributed``.
 from __future__ import annotations
 
 
+def gpu_guard(gpus: int) -> str:
+    """Shell prefix of a training rule's command that stops its job, naming the fix, when Snakemake
+    granted it fewer than ``gpus`` GPUs (``lthsteps.resource_check grant``; Snakemake cuts a request
+    to the run's limit without a word), the message in the job's log. Empty without GPUs: nothing can be cut, and the commands of
+    CPU runs stay as they were (Snakemake reruns a job whose command changed)."""
+    if gpus <= 0:
+        return ""
+    return f"python -m lthsteps.resource_check grant --rule {{rule}} --wanted {gpus} --granted {{resources.gpu}} 2> {{log}} && "
+
+
 def train_command(arguments: str, gpus: int) -> str:
-    """The command line that runs ``python -m lthsteps.train ARGUMENTS`` on ``gpus`` GPUs.
+    """The command line that runs ``python -m lthsteps.train ARGUMENTS`` on ``gpus`` GPUs, after
+    ``gpu_guard``.
 
     Up to one GPU it is the plain single-process command, unchanged: Snakemake reruns a job whose
     command changed, so results trained before multi-GPU support stay up to date. With N > 1 GPUs,
@@ -15,5 +26,5 @@ def train_command(arguments: str, gpus: int) -> str:
     several such jobs can share a node.
     """
     if gpus <= 1:
-        return f"python -m lthsteps.train {arguments}"
-    return f"torchrun --standalone --nproc_per_node {gpus} -m lthsteps.train --launcher pytorch {arguments}"
+        return f"{gpu_guard(gpus)}python -m lthsteps.train {arguments}"
+    return f"{gpu_guard(gpus)}torchrun --standalone --nproc_per_node {gpus} -m lthsteps.train --launcher pytorch {arguments}"

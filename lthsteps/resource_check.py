@@ -1,21 +1,38 @@
-"""Start-up check that every job's GPU request can be met, so a bad profile fails in seconds with
-the fix named instead of submitting jobs that SLURM rejects (or that wait forever) hours later.
+"""Checks that the training jobs get the GPUs the config asks for, with the fix named when they do not.
 
-Two ways a request cannot be met:
+Two ways a request goes unmet, and the check for each (with Snakemake's public interface only: a
+Snakefile cannot see the run's ``--resources`` limit, its executor or a job's SLURM partition):
 
-* the run's own limit (``resources: gpu`` of a profile, or ``--resources gpu=N``) is below a job's
-  ``gpu``: Snakemake would silently cut the request down and the job would run without its GPUs;
-* on SLURM, the job's partition does not exist, or none of its nodes has that many GPUs (a job
-  runs on one node). Partitions and their GPUs per node come from ``sinfo``.
+* **the run's own limit** (``resources: gpu`` of a profile, or ``--resources gpu=N``) is below the
+  config's ``resources.train.gpu``: Snakemake silently cuts a job's request to the limit, so the
+  job would run without its GPUs. Every training job therefore starts with ``grant``, which
+  compares the GPUs Snakemake granted the job (``{resources.gpu}``) with those the config asks for
+  and stops the job, naming the fix, before anything is loaded (``lthsteps.launch.gpu_guard``);
+* **on SLURM, a partition** that does not exist, or whose nodes have fewer GPUs than a job asks
+  for (a job runs on one node): ``sbatch`` rejects such a job when Snakemake submits it, which for
+  a round may be hours into the run. ``slurm`` checks every training rule's partition in a
+  workflow profile against ``sinfo`` beforehand, in seconds (docs/cluster.md).
+
+  python -m lthsteps.resource_check slurm --profile profiles/slurm [--configfile config/paper/coco_tasks.yaml]
 """
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 SINFO = ["sinfo", "--noheader", "--all", "--format=%P|%G"]
-PROFILE = "profiles/slurm/config.yaml"
+DEFAULT_CONFIG = "config/config.yaml"
+# The rules whose jobs get the config's `resources.train` (every other rule: `resources.light`);
+# tests/test_workflow.py checks this against the workflow's rules.
+TRAINING_RULES = ("train_dense", "train_round", "train_task_transfer", "train_imagenet_transfer", "train_branch",
+                  "train_classifier", "train_classifier_round")
 
 
 @dataclass(frozen=True)
@@ -25,6 +42,18 @@ class Request:
     rule: str
     gpu: int
     partition: str | None = None
+
+
+def grant_problem(rule: str, wanted: int, granted: int) -> str | None:
+    """The problem, if a job of ``rule`` was granted fewer GPUs than the config asks for."""
+    if granted >= wanted:
+        return None
+    return (
+        f"rule {rule} asks for gpu={wanted} per job (config `resources.train.gpu`), but this run granted gpu={granted}: "
+        f"Snakemake cuts a job's request to the run's limit, and the job would run without its GPUs. Locally, give "
+        f"the GPUs of this machine: --resources gpu=N. On SLURM, run with --workflow-profile profiles/slurm: it "
+        f"replaces profiles/default, whose `resources: gpu: 0` (no GPUs on this machine) also applies next to --profile"
+    )
 
 
 def gres_gpus(gres: str) -> int:
@@ -51,36 +80,55 @@ def parse_sinfo(text: str) -> tuple[dict[str, int], str | None]:
     return partitions, default
 
 
-def limit_problems(requests: set[Request], gpu_limit: int | None) -> list[str]:
-    """Requests above the run's GPU limit (None: no limit)."""
-    if gpu_limit is None:
-        return []
-    return [
-        f"rule {r.rule} asks for gpu={r.gpu} per job, but this run allows gpu={gpu_limit} at once: Snakemake "
-        f"would cut the request to {gpu_limit} and the job would run without its GPUs. Locally, give the GPUs "
-        f"of this machine: --resources gpu=N. On SLURM, run with --workflow-profile profiles/slurm: it replaces "
-        f"profiles/default, whose `resources: gpu: 0` (no GPUs on this machine) also applies next to --profile"
-        for r in sorted(requests, key=lambda r: r.rule) if r.gpu > gpu_limit
-    ]
+def profile_requests(profile: Mapping, config: Mapping) -> set[Request]:
+    """Each training rule's GPUs (the config's ``resources.train.gpu``) and partition (the profile's
+    ``set-resources`` for the rule, else its ``default-resources``), and those of any other rule the
+    profile names (``resources.light.gpu``)."""
+    default = _as_mapping(profile.get("default-resources")).get("slurm_partition")
+    per_rule: dict[str, dict] = {}
+    for rule, value in _as_mapping(profile.get("set-resources"), rule_keyed=True).items():
+        per_rule[rule] = _as_mapping(value)
+    gpus = {kind: int(config["resources"][kind]["gpu"]) for kind in ("train", "light")}
+    rules = dict.fromkeys(TRAINING_RULES, "train") | {rule: "light" for rule in per_rule if rule not in TRAINING_RULES}
+    return {Request(rule, gpus[kind], (per_rule.get(rule) or {}).get("slurm_partition", default))
+            for rule, kind in rules.items()}
 
 
-def slurm_problems(requests: set[Request], partitions: dict[str, int], default: str | None) -> list[str]:
-    """Requests a SLURM cluster with these partitions cannot run."""
+def _as_mapping(value, rule_keyed: bool = False) -> dict:
+    """A profile's resources as a mapping, from either of Snakemake's forms: a mapping, or a list of
+    ``key=value`` (``rule:key=value`` for ``set-resources``)."""
+    if not value:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    out: dict = {}
+    for item in value:
+        key, _, setting = str(item).partition("=")
+        if rule_keyed:
+            rule, _, key = key.partition(":")
+            out.setdefault(rule, {})[key] = setting.strip("'\"")
+        else:
+            out[key] = setting.strip("'\"")
+    return out
+
+
+def slurm_problems(requests: set[Request], partitions: dict[str, int], default: str | None, profile: str) -> list[str]:
+    """Requests a SLURM cluster with these partitions cannot run; ``profile`` is where to fix them."""
     problems = []
     for r in sorted(requests, key=lambda r: r.rule):
         partition = r.partition or default
         if partition is None:
             problems.append(f"rule {r.rule} names no slurm_partition and the cluster has no default partition: "
-                            f"set slurm_partition in {PROFILE} (default-resources or set-resources)")
+                            f"set slurm_partition in {profile} (default-resources or set-resources)")
         elif partition not in partitions:
             problems.append(f"slurm_partition '{partition}' of rule {r.rule} does not exist on this cluster "
-                            f"(sinfo lists {', '.join(sorted(partitions))}): set slurm_partition in {PROFILE} "
+                            f"(sinfo lists {', '.join(sorted(partitions))}): set slurm_partition in {profile} "
                             "(default-resources or set-resources) to one of them")
         elif r.gpu > partitions[partition]:
             problems.append(f"rule {r.rule} asks for gpu={r.gpu} per job, but the nodes of partition '{partition}' "
                             f"have at most {partitions[partition]} GPUs each, and a job runs on one node: lower the "
                             "gpu of the config's `resources` for it, or point the rule at a partition with more GPUs "
-                            f"per node (slurm_partition under set-resources in {PROFILE})")
+                            f"per node (slurm_partition under set-resources in {profile})")
     return problems
 
 
@@ -89,18 +137,59 @@ def slurm_partitions() -> tuple[dict[str, int], str | None]:
     try:
         result = subprocess.run(SINFO, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as err:
-        raise RuntimeError(f"`{' '.join(SINFO)}` failed ({err}): run Snakemake with the SLURM executor on a host "
-                           "where the SLURM commands reach the cluster") from err
+        raise RuntimeError(f"`{' '.join(SINFO)}` failed ({err}): run this on a host where the SLURM commands "
+                           "reach the cluster") from err
     if result.returncode:
         raise RuntimeError(f"`{' '.join(SINFO)}` failed: {result.stderr.strip()}")
     return parse_sinfo(result.stdout)
 
 
-def check_requests(requests: set[Request], gpu_limit: int | None, on_slurm: bool) -> None:
-    """Raise ValueError naming every request that cannot be met, and the fix."""
-    problems = limit_problems(requests, gpu_limit)
-    if on_slurm:
-        problems += slurm_problems(requests, *slurm_partitions())
+def load_config(configfiles: list[str]) -> dict:
+    """The workflow's config as Snakemake reads it here: ``config/config.yaml`` unless config files are
+    given (then those alone, later ones updating earlier ones key by key, as ``--configfile`` does)."""
+    config: dict = {}
+    for path in configfiles or [DEFAULT_CONFIG]:
+        _update(config, yaml.safe_load(Path(path).read_text()) or {})
+    return config
+
+
+def _update(base: dict, new: Mapping) -> None:
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _update(base[key], value)
+        else:
+            base[key] = value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lthsteps.resource_check", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    grant = sub.add_parser("grant", help="stop a job that was granted fewer GPUs than the config asks for")
+    grant.add_argument("--rule", required=True)
+    grant.add_argument("--wanted", type=int, required=True, help="the config's resources.train.gpu")
+    grant.add_argument("--granted", type=int, required=True, help="the job's {resources.gpu}")
+    slurm = sub.add_parser("slurm", help="check a workflow profile's partitions against this cluster's sinfo")
+    slurm.add_argument("--profile", required=True, help="a workflow profile folder or its config.yaml")
+    slurm.add_argument("--configfile", action="append", default=[], help=f"as for snakemake (default {DEFAULT_CONFIG})")
+    args = parser.parse_args(argv)
+
+    if args.command == "grant":
+        problems = [p] if (p := grant_problem(args.rule, args.wanted, args.granted)) else []
+    else:
+        profile_file = Path(args.profile)
+        if profile_file.is_dir():
+            profile_file /= "config.yaml"
+        profile = yaml.safe_load(profile_file.read_text()) or {}
+        requests = profile_requests(profile, load_config(args.configfile))
+        problems = slurm_problems(requests, *slurm_partitions(), profile=str(profile_file))
     if problems:
         sep = "\n  "
-        raise ValueError(f"job resources that cannot be met:{sep}{sep.join(problems)}")
+        print(f"job resources that cannot be met:{sep}{sep.join(problems)}", file=sys.stderr)
+        return 1
+    if args.command == "slurm":
+        print(f"every training rule's partition can run its jobs ({profile_file})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,10 @@
-"""Start-up check of GPU requests: sinfo parsing and the messages that name the problem and the fix
-(the same checks against a real SLURM are in test_slurm.py)."""
+"""The checks of GPU requests: a training job granted fewer GPUs than the config asks for, and a
+profile's SLURM partitions against sinfo, with the messages that name the problem and the fix (the
+partition check against a real SLURM is in test_slurm.py)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lthsteps.resource_check import Request, check_requests, gres_gpus, limit_problems, parse_sinfo, slurm_problems
+from lthsteps.launch import gpu_guard, train_command
+from lthsteps.resource_check import (TRAINING_RULES, Request, grant_problem, gres_gpus, load_config, main, parse_sinfo,
+                                     profile_requests, slurm_problems)
 
 REPO = Path(__file__).resolve().parents[1]
+PROFILE = "profiles/slurm/config.yaml"
 SINFO_OUTPUT = "cpu*|(null)\ngpu|gpu:a100:4(S:0-1),shard:8\ngpu|gpu:a100:8(S:0-1)\nsmall|gpu:2\n"
 
 
@@ -31,42 +36,89 @@ def test_sinfo_gives_the_largest_node_of_each_partition_and_the_default():
 def test_requests_a_partition_can_run_pass():
     partitions, default = parse_sinfo(SINFO_OUTPUT)
     requests = {Request("train_round", 8, "gpu"), Request("make_mask", 0), Request("train_dense", 2, "small")}
-    assert slurm_problems(requests, partitions, default) == []
-    assert limit_problems(requests, None) == [] and limit_problems(requests, 8) == []
+    assert slurm_problems(requests, partitions, default, PROFILE) == []
 
 
 def test_more_gpus_than_a_node_has_names_rule_partition_and_fix():
     partitions, default = parse_sinfo(SINFO_OUTPUT)
-    [problem] = slurm_problems({Request("train_round", 4, "small")}, partitions, default)
+    [problem] = slurm_problems({Request("train_round", 4, "small")}, partitions, default, PROFILE)
     assert "rule train_round asks for gpu=4" in problem and "'small' have at most 2 GPUs" in problem
     assert "profiles/slurm/config.yaml" in problem
-    [problem] = slurm_problems({Request("train_round", 1)}, partitions, default)  # default partition: no GPUs
+    [problem] = slurm_problems({Request("train_round", 1)}, partitions, default, PROFILE)  # default partition: no GPUs
     assert "'cpu' have at most 0 GPUs" in problem
 
 
 def test_missing_partition_lists_the_existing_ones():
     partitions, default = parse_sinfo(SINFO_OUTPUT)
-    [problem] = slurm_problems({Request("train_dense", 0, "gpu-long")}, partitions, default)
+    [problem] = slurm_problems({Request("train_dense", 0, "gpu-long")}, partitions, default, PROFILE)
     assert "slurm_partition 'gpu-long' of rule train_dense does not exist" in problem and "cpu, gpu, small" in problem
-    [problem] = slurm_problems({Request("train_dense", 0)}, partitions, None)
+    [problem] = slurm_problems({Request("train_dense", 0)}, partitions, None, PROFILE)
     assert "no default partition" in problem
 
 
-def test_request_above_the_runs_gpu_limit_is_an_error_not_a_silent_cut():
-    with pytest.raises(ValueError, match=r"rule train_dense asks for gpu=1 per job, but this run allows gpu=0"):
-        check_requests({Request("train_dense", 1), Request("make_mask", 0)}, gpu_limit=0, on_slurm=False)
-    check_requests({Request("train_dense", 2)}, gpu_limit=2, on_slurm=False)
+def test_a_job_granted_fewer_gpus_than_asked_stops_naming_the_fix(capsys):
+    assert grant_problem("train_dense", 2, 2) is None and grant_problem("train_dense", 1, 4) is None
+    problem = grant_problem("train_dense", 1, 0)
+    assert "rule train_dense asks for gpu=1 per job" in problem and "this run granted gpu=0" in problem
+    assert "--resources gpu=N" in problem and "--workflow-profile profiles/slurm" in problem
+    assert main(["grant", "--rule", "train_round", "--wanted", "2", "--granted", "1"]) == 1
+    assert "rule train_round asks for gpu=2 per job" in capsys.readouterr().err
+    assert main(["grant", "--rule", "train_round", "--wanted", "2", "--granted", "2"]) == 0
 
 
-def test_workflow_stops_before_any_job_when_a_gpu_request_would_be_cut(tmp_path):
-    # profiles/default says this machine has no GPUs (gpu: 0); a config asking for one must not run without it.
+def test_training_commands_check_their_gpus_only_when_the_config_asks_for_some():
+    assert gpu_guard(0) == "" and train_command("--x", 0) == "python -m lthsteps.train --x"
+    guard = "python -m lthsteps.resource_check grant --rule {rule} --wanted 2 --granted {resources.gpu} 2> {log} && "
+    assert gpu_guard(2) == guard and train_command("--x", 2).startswith(guard + "torchrun ")
+    assert train_command("--x", 1) == guard.replace("--wanted 2", "--wanted 1") + "python -m lthsteps.train --x"
+
+
+def test_training_rules_are_the_rules_with_the_training_resources():
+    # The rules whose `resources:` are the config's `resources.train` (**TRAIN), from the workflow's source.
+    rules = set()
+    for smk in (REPO / "workflow/rules").glob("*.smk"):
+        for block in re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]:
+            if "**TRAIN," in block:
+                rules.add(block.split(":", 1)[0])
+    assert rules == set(TRAINING_RULES)
+
+
+def test_profile_partitions_per_rule_in_both_of_snakemakes_forms():
+    config = {"resources": {"train": {"gpu": 2}, "light": {"gpu": 0}}}
+    as_mappings = {"default-resources": {"slurm_partition": "cpu", "runtime": 60},
+                   "set-resources": {"train_round": {"slurm_partition": "gpu"}, "make_mask": {"slurm_partition": "x"}}}
+    as_lists = {"default-resources": ["slurm_partition=cpu", "runtime=60"],
+                "set-resources": ["train_round:slurm_partition='gpu'", "make_mask:slurm_partition=x"]}
+    for profile in (as_mappings, as_lists):
+        requests = profile_requests(profile, config)
+        assert Request("train_round", 2, "gpu") in requests and Request("train_dense", 2, "cpu") in requests
+        assert Request("make_mask", 0, "x") in requests and len(requests) == len(TRAINING_RULES) + 1
+    assert profile_requests({}, config) == {Request(rule, 2) for rule in TRAINING_RULES}
+
+
+def test_config_files_replace_the_default_and_update_one_another(tmp_path):
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({"resources": {"train": {"gpu": 2, "mem_mb": 1}}}))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({"resources": {"train": {"gpu": 4}}}))
+    assert load_config([str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]) == {
+        "resources": {"train": {"gpu": 4, "mem_mb": 1}}}
+    default = load_config([])
+    assert default == yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def test_a_training_job_granted_no_gpu_stops_before_training(tmp_path):
+    # profiles/default says this machine has no GPUs (gpu: 0): Snakemake cuts a request of 1 to 0, so the
+    # first training job must stop instead of training without its GPU.
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     config["resources"]["train"]["gpu"] = 1
     config["results_dir"] = str(tmp_path / "results")
     (tmp_path / "gpu.yaml").write_text(yaml.safe_dump(config))
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile",
-                           str(tmp_path / "gpu.yaml")], cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1",
+                           str(tmp_path / "results/classifiers/resnet18_w16/dense/weights.pth"),
+                           "--configfile", str(tmp_path / "gpu.yaml")],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "rule train_dense asks for gpu=1 per job, but this run allows gpu=0" in proc.stdout + proc.stderr
-    assert "--resources gpu=N" in proc.stdout + proc.stderr and not (tmp_path / "results").exists()
+    assert "rule train_classifier asks for gpu=1 per job (config `resources.train.gpu`), but this run granted gpu=0" \
+        in output and "--resources gpu=N" in output
+    assert not list((tmp_path / "results").rglob("*.pth")) and not list((tmp_path / "results").rglob("train.json"))

@@ -5,7 +5,8 @@ and `--workflow-profile profiles/slurm`, the way the README runs it.
   local run, and only the training rules ask SLURM for GPUs;
 * a training job cancelled with scancel is resubmitted by the next Snakemake run and resumes
   from its last in-round checkpoint;
-* a partition that does not exist, or more GPUs than a node has, stop the run before any job.
+* a partition that does not exist, or more GPUs than a node has, are named by the profile check
+  (`lthsteps.resource_check slurm`) before anything is submitted.
 """
 from __future__ import annotations
 
@@ -177,19 +178,24 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
     assert not torch.equal(rewind["rpn_head.rpn_conv.weight"], final["rpn_head.rpn_conv.weight"])
 
 
-@pytest.mark.parametrize(("change", "args", "message"), [
-    (lambda config: None, ["--default-resources", "slurm_partition=gpu-long"],
+@pytest.mark.parametrize(("default_resources", "change", "message"), [
+    ({"slurm_partition": "gpu-long"}, lambda config: None,
      "slurm_partition 'gpu-long' of rule train_dense does not exist on this cluster (sinfo lists debug)"),
-    (lambda config: config["resources"]["train"].update(gpu=FAKE_GPUS + 1), [],
+    ({}, lambda config: config["resources"]["train"].update(gpu=FAKE_GPUS + 1),
      (f"rule train_dense asks for gpu={FAKE_GPUS + 1} per job, but the nodes of partition 'debug' have at most "
       f"{FAKE_GPUS} GPUs each")),
 ])
-def test_impossible_request_stops_the_run_before_any_job(slurm, tmp_path, change, args, message):
-    config = tiny_config(tmp_path, "results", change)
-    start = time.monotonic()
-    proc = on_slurm(slurm, str(tmp_path / "results/runs/faster_rcnn_r18_c4/seed0/dense/weights.pth"),
-                    "--configfile", str(config), *args)
-    assert proc.returncode != 0 and message in proc.stdout + proc.stderr
-    assert "profiles/slurm/config.yaml" in proc.stdout + proc.stderr  # where to fix it
-    assert time.monotonic() - start < 120 and slurm.squeue() == [""]  # nothing submitted, nothing waiting
-    assert not (tmp_path / "results").exists()
+def test_impossible_request_is_named_before_submitting(slurm, tmp_path, default_resources, change, message):
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    profile["default-resources"] |= default_resources
+    (tmp_path / "profile").mkdir()
+    (tmp_path / "profile/config.yaml").write_text(yaml.safe_dump(profile))
+    check = [sys.executable, "-m", "lthsteps.resource_check", "slurm", "--configfile"]
+    proc = subprocess.run([*check, str(tiny_config(tmp_path, "results", change)), "--profile", str(tmp_path / "profile")],
+                          cwd=REPO, env=job_env(slurm), capture_output=True, text=True)
+    assert proc.returncode == 1 and message in proc.stderr
+    assert f"{tmp_path}/profile/config.yaml" in proc.stderr  # where to fix it
+    # The shipped profile and the config the tests above run pass.
+    proc = subprocess.run([*check, str(tiny_config(tmp_path, "ok")), "--profile", "profiles/slurm"], cwd=REPO,
+                          env=job_env(slurm), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

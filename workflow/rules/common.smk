@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from lthsteps import analysis_plan, figure_args, paths, plan
+from lthsteps import analysis_plan, figure_args, launch, paths, plan
 from lthsteps.config_check import check as check_config, max_iters, model_config as config_file
 
 # Jobs run `python -m lthsteps...`: the interpreter running Snakemake (e.g. .venv/bin/snakemake)
@@ -76,6 +76,7 @@ def resources_of(kind):
 
 TRAIN = resources_of("train")
 LIGHT = resources_of("light")
+GPU_GUARD = launch.gpu_guard(TRAIN["gpu"])  # prefix of the training rules' commands
 
 
 def model_config(wildcards):
@@ -238,18 +239,16 @@ def task_transfer_args(wildcards, input):
 
 def train_shell(arguments):
     """Shell command of a detector training rule: `lthsteps.train ARGUMENTS` as one process, or with
-    `resources.train.gpu` N > 1 as N ranks under torchrun. Every such job measures its validation
+    `resources.train.gpu` N > 1 as N ranks under torchrun, after the GPU check (GPU_GUARD). Every such job measures its validation
     loss while it trains (config `val_loss`, output `val_loss`) and evaluates the weights it trained,
     in its own process (outputs `metrics` and `detections`)."""
-    from lthsteps.launch import train_command
-
     val_loss = config["val_loss"]
     arguments += (
         f" --val-loss-out {{output.val_loss}} --val-loss-measurements {val_loss['measurements']}"
         + (f" --val-loss-images {val_loss['images']}" if val_loss.get("images") else "")
         + " --metrics {output.metrics} --detections {output.detections}"
     )
-    return train_command(arguments, TRAIN["gpu"])
+    return launch.train_command(arguments, TRAIN["gpu"])
 
 
 # A lottery-ticket round or a transferred ticket: train `input.init` under `input.mask` from the

@@ -25,7 +25,7 @@ rule train_classifier:
         args=classifier_args,
         rewind_iter=lookup(dpath="classifiers/{classifier}/rewind_iter", within=config),
     shell:
-        "python -m lthsteps.classifier --data {params.data} {params.args} --threads {threads}"
+        f"{GPU_GUARD}python -m lthsteps.classifier --data {{params.data}} {{params.args}} --threads {{threads}}"
         " --rewind-iter {params.rewind_iter} --rewind-out {output.rewind}"
         " --out {output.weights} --report {output.report} > {log} 2>&1"
 
@@ -52,7 +52,7 @@ rule train_classifier_round:
         args=classifier_args,
         start_iter=lookup(dpath="classifiers/{classifier}/rewind_iter", within=config),
     shell:
-        "python -m lthsteps.classifier --data {params.data} {params.args} --threads {threads}"
+        f"{GPU_GUARD}python -m lthsteps.classifier --data {{params.data}} {{params.args}} --threads {{threads}}"
         " --init {input.init} --start-iter {params.start_iter} --mask {input.mask}"
         " --out {output.weights} --report {output.report} > {log} 2>&1"
 
