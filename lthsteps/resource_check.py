@@ -179,9 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         profile_file = Path(args.profile)
         if profile_file.is_dir():
             profile_file /= "config.yaml"
+        for path in (profile_file, *args.configfile):
+            if not Path(path).is_file():
+                parser.error(f"{path} does not exist: give a workflow profile folder (e.g. profiles/slurm) and "
+                             "the config files the run uses")
         profile = yaml.safe_load(profile_file.read_text()) or {}
         requests = profile_requests(profile, load_config(args.configfile))
-        problems = slurm_problems(requests, *slurm_partitions(), profile=str(profile_file))
+        try:
+            partitions, default = slurm_partitions()
+        except RuntimeError as err:
+            parser.exit(2, f"error: {err}\n")
+        problems = slurm_problems(requests, partitions, default, profile=str(profile_file))
     if problems:
         sep = "\n  "
         print(f"job resources that cannot be met:{sep}{sep.join(problems)}", file=sys.stderr)
