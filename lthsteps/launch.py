@@ -17,8 +17,7 @@ def gpu_guard(gpus: int) -> str:
 
 
 def train_command(arguments: str, gpus: int) -> str:
-    """The command line that runs ``python -m lthsteps.train ARGUMENTS`` on ``gpus`` GPUs, after
-    ``gpu_guard``.
+    """The command line that runs ``python -m lthsteps.train ARGUMENTS`` on ``gpus`` GPUs.
 
     Up to one GPU it is the plain single-process command, unchanged: Snakemake reruns a job whose
     command changed, so results trained before multi-GPU support stay up to date. With N > 1 GPUs,
@@ -26,5 +25,5 @@ def train_command(arguments: str, gpus: int) -> str:
     several such jobs can share a node.
     """
     if gpus <= 1:
-        return f"{gpu_guard(gpus)}python -m lthsteps.train {arguments}"
-    return f"{gpu_guard(gpus)}torchrun --standalone --nproc_per_node {gpus} -m lthsteps.train --launcher pytorch {arguments}"
+        return f"python -m lthsteps.train {arguments}"
+    return f"torchrun --standalone --nproc_per_node {gpus} -m lthsteps.train --launcher pytorch {arguments}"

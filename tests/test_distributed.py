@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -111,4 +112,9 @@ def test_train_rules_launch_by_their_gpu_resource(gpus, launch, tmp_path):
     commands = [line for line in proc.stdout.splitlines() if "-m lthsteps.train" in line]
     validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))  # the defaults the Snakefile sets
     assert len(commands) == len(training_runs(config))  # every detector training job
-    assert all(line.removeprefix("Shell command: ").startswith(launch) for line in commands)
+    # With GPUs, the job first checks it was granted them (lthsteps.resource_check; here it would stop: gpu=0 granted).
+    guard = re.compile(rf"python -m lthsteps.resource_check grant --rule train_\w+ --wanted {gpus} --granted 0 2> \S+ && ")
+    for line in commands:
+        command = line.removeprefix("Shell command: ")
+        assert bool(guard.match(command)) == (gpus > 0), command
+        assert guard.sub("", command, count=1).startswith(launch), command

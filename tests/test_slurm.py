@@ -59,14 +59,17 @@ def snakemake(cluster: LocalSlurm, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-# The plugin waits this long after a submission or a finished job before it asks squeue, and 10 s
-# longer after every check that finds nothing finished: the profile's 5 s (kind to a cluster) made
-# the test wait on polls more than on its jobs.
+# The plugin waits this long after a submission or a finished job before it asks squeue (the
+# profile's 5 s is kind to a cluster), and slurm_quick_polls.py keeps every later wait at 1 s where
+# the plugin adds 10 s after each check that finds nothing finished: the tests' jobs run for seconds,
+# so they waited on polls more than on their jobs.
 QUICK_POLLS = ("--slurm-init-seconds-before-status-checks", "1")
+SNAKEMAKE_ON_SLURM = (sys.executable, str(REPO / "tests/slurm_quick_polls.py"), "--workflow-profile", "profiles/slurm",
+                      *QUICK_POLLS)
 
 
 def on_slurm(cluster: LocalSlurm, *args: str) -> subprocess.CompletedProcess:
-    return snakemake(cluster, "--workflow-profile", "profiles/slurm", *QUICK_POLLS, *args)
+    return subprocess.run([*SNAKEMAKE_ON_SLURM, *args], cwd=REPO, env=job_env(cluster), capture_output=True, text=True)
 
 
 def tiny_config(tmp_path: Path, name: str, change=lambda config: None) -> Path:
@@ -152,7 +155,7 @@ def test_cancelled_training_resumes_from_its_checkpoint(slurm, tmp_path):
     data = snakemake(slurm, "--cores", "2", str(tmp_path / "results/datasets/synthetic_voc/dataset.json"),
                      "--configfile", str(config))
     assert data.returncode == 0, data.stderr[-3000:]
-    first = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", *QUICK_POLLS,
+    first = subprocess.Popen([*SNAKEMAKE_ON_SLURM,
                               f"{run}/weights.pth", "--configfile", str(config)],
                              cwd=REPO, env=job_env(slurm), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 900

@@ -248,7 +248,7 @@ def train_shell(arguments):
         + (f" --val-loss-images {val_loss['images']}" if val_loss.get("images") else "")
         + " --metrics {output.metrics} --detections {output.detections}"
     )
-    return launch.train_command(arguments, TRAIN["gpu"])
+    return GPU_GUARD + launch.train_command(arguments, TRAIN["gpu"])
 
 
 # A lottery-ticket round or a transferred ticket: train `input.init` under `input.mask` from the
