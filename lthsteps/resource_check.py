@@ -144,21 +144,15 @@ def slurm_partitions() -> tuple[dict[str, int], str | None]:
     return parse_sinfo(result.stdout)
 
 
-def load_config(configfiles: list[str]) -> dict:
+def workflow_config(configfiles: list[str]) -> dict:
     """The workflow's config as Snakemake reads it here: ``config/config.yaml`` unless config files are
     given (then those alone, later ones updating earlier ones key by key, as ``--configfile`` does)."""
+    from snakemake.utils import update_config
+
     config: dict = {}
     for path in configfiles or [DEFAULT_CONFIG]:
-        _update(config, yaml.safe_load(Path(path).read_text()) or {})
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     return config
-
-
-def _update(base: dict, new: Mapping) -> None:
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _update(base[key], value)
-        else:
-            base[key] = value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"{path} does not exist: give a workflow profile folder (e.g. profiles/slurm) and "
                              "the config files the run uses")
         profile = yaml.safe_load(profile_file.read_text()) or {}
-        requests = profile_requests(profile, load_config(args.configfile))
+        requests = profile_requests(profile, workflow_config(args.configfile))
         try:
             partitions, default = slurm_partitions()
         except RuntimeError as err:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from lthsteps.launch import gpu_guard
-from lthsteps.resource_check import (TRAINING_RULES, Request, grant_problem, gres_gpus, load_config, main, parse_sinfo,
+from lthsteps.resource_check import (TRAINING_RULES, Request, grant_problem, gres_gpus, workflow_config, main, parse_sinfo,
                                      profile_requests, slurm_problems)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,9 +97,9 @@ def test_profile_partitions_per_rule_in_both_of_snakemakes_forms():
 def test_config_files_replace_the_default_and_update_one_another(tmp_path):
     (tmp_path / "a.yaml").write_text(yaml.safe_dump({"resources": {"train": {"gpu": 2, "mem_mb": 1}}}))
     (tmp_path / "b.yaml").write_text(yaml.safe_dump({"resources": {"train": {"gpu": 4}}}))
-    assert load_config([str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]) == {
+    assert workflow_config([str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]) == {
         "resources": {"train": {"gpu": 4, "mem_mb": 1}}}
-    default = load_config([])
+    default = workflow_config([])
     assert default == yaml.safe_load((REPO / "config/config.yaml").read_text())
 
 
