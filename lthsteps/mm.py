@@ -6,30 +6,9 @@ import os
 from mmengine.config import Config
 
 
-class FormattedOnceConfig(Config):
-    """MMEngine's ``Config`` whose ``pretty_text`` is formatted once per content and process.
-
-    A Runner formats its whole config with yapf each time it logs it, dumps it to its work dir, hands
-    it to ``RuntimeInfoHook`` or writes it into a checkpoint: 9 times in a training job that also
-    evaluates, about 0.5 s each on one CPU thread, a quarter of a short job. The text is a function
-    of the content alone, so it is kept, keyed by the content; a changed config is formatted anew.
-    """
-
-    _formatted: dict[str, str] = {}
-
-    @property
-    def pretty_text(self) -> str:
-        key = repr((self._format_python_code, self.to_dict()))
-        if key not in self._formatted:
-            self._formatted[key] = super().pretty_text
-        return self._formatted[key]
-
-
 def load_config(path: str | os.PathLike, options: dict | None = None) -> Config:
-    """An MMDetection config with this package's modules importable from it (a ``FormattedOnceConfig``,
-    which Runners keep: they deep-copy it)."""
+    """An MMDetection config with this package's modules importable from it."""
     cfg = Config.fromfile(str(path))
-    object.__setattr__(cfg, "__class__", FormattedOnceConfig)  # Config.__setattr__ would set a config key
     if options:
         cfg.merge_from_dict(options)
     custom = cfg.get("custom_imports", {"imports": [], "allow_failed_imports": False})

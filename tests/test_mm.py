@@ -1,14 +1,10 @@
-"""Binding MMDetection configs to datasets: tasks of a model, classes, and annotations it needs; the
-config's text formatted once."""
+"""Binding MMDetection configs to datasets: tasks of a model, classes, and annotations it needs."""
 from __future__ import annotations
 
-import copy
-
 import pytest
-from mmengine.config import Config
 
 from conftest import REPO
-from lthsteps.mm import FormattedOnceConfig, bind_dataset, load_config, model_tasks
+from lthsteps.mm import bind_dataset, load_config, model_tasks
 from lthsteps.train import main
 
 MASK_CONFIG = REPO / "config/models/mask-rcnn_r18-fpn_tiny.py"
@@ -51,21 +47,3 @@ def test_keypoint_head_must_match_the_datasets_keypoints(synthetic_root, tmp_pat
     assert cfg.model.roi_head.bbox_head.num_classes == 1
     with pytest.raises(ValueError, match="predicts 17 keypoints but dataset 'synthetic_coco' annotates 14"):
         bind_dataset(load_config(KEYPOINT_CONFIG), desc | {"num_keypoints": 14})
-
-
-def test_config_text_is_mmengines_formatted_once_per_content(monkeypatch):
-    cfg = load_config(MASK_CONFIG, {"train_cfg.max_iters": 7})
-    assert isinstance(cfg, FormattedOnceConfig) and cfg.train_cfg.max_iters == 7
-    expected = Config.fromfile(str(MASK_CONFIG))
-    expected.merge_from_dict({"train_cfg.max_iters": 7})
-    expected.custom_imports, expected.default_scope = cfg.custom_imports, cfg.default_scope
-    assert cfg.pretty_text == expected.pretty_text  # MMEngine's own text, to the character
-
-    formatted = []
-    monkeypatch.setattr(Config, "pretty_text", property(lambda self: formatted.append(1) or "text"))
-    monkeypatch.setattr(FormattedOnceConfig, "_formatted", {})
-    runner_copy = copy.deepcopy(cfg)  # what a Runner keeps
-    assert isinstance(runner_copy, FormattedOnceConfig)
-    assert [cfg.pretty_text, runner_copy.pretty_text, cfg.pretty_text] == ["text"] * 3 and len(formatted) == 1
-    runner_copy.train_cfg.max_iters = 8  # another content: formatted anew
-    assert runner_copy.pretty_text == "text" and len(formatted) == 2
