@@ -6,12 +6,15 @@ checkpoint is complete); Snakemake deletes the job's outputs but not the work di
 resumes through MMEngine's own mechanism (``cfg.resume``: weights, optimizer, schedulers,
 iteration, data order) — but only from checkpoints of the *same* run. ``run.json`` in the work dir
 records that run's identity (hashes of the config, dataset, init weights, mask, ...); a run with
-another identity clears the old checkpoints and starts fresh.
+another identity clears the old checkpoints and starts fresh. A run that finishes clears its own
+(``clear_run_state``): a forced rerun then trains again instead of "resuming" at its last iteration,
+and a full checkpoint (weights and optimizer state) per run does not stay on disk.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from mmengine.runner import CheckpointLoader
@@ -23,8 +26,10 @@ LAST_CHECKPOINT = "last_checkpoint"  # MMEngine's pointer to its newest complete
 # The dense run's rewind weights: a run resumed past the rewind iteration cannot make them again,
 # and Snakemake deletes a failed job's outputs, so they are kept here until the run ends.
 REWIND_FILE = "rewind.pth"
-# Files in the work dir that belong to one run and must not leak into another.
-RUN_STATE_PATTERNS = ("iter_*.pth", LAST_CHECKPOINT, REWIND_FILE, RUN_FILE)
+VAL_LOSS_FILE = "val_loss.json"  # the validation losses so far: a resumed run keeps its curve
+SNAPSHOT_DIR = "snapshots"  # the dense run's snapshots until it ends
+# Files in the work dir that belong to one run and must not leak into another (MMEngine's logs may).
+RUN_STATE_PATTERNS = ("iter_*.pth", LAST_CHECKPOINT, REWIND_FILE, VAL_LOSS_FILE, RUN_FILE)
 # Marks a checkpoint path as this workflow's own file for the loader below.
 OWN_CHECKPOINT = "lthsteps-work-dir://"
 
@@ -85,12 +90,20 @@ def resume_or_start(work_dir: str | Path, identity: dict) -> Path | None:
     work_dir = Path(work_dir)
     checkpoint = choose_checkpoint(saved_identity(work_dir), identity, last_checkpoint(work_dir))
     if checkpoint is None:
-        for pattern in RUN_STATE_PATTERNS:
-            for stale in work_dir.glob(pattern):
-                stale.unlink()
+        clear_run_state(work_dir)
         work_dir.mkdir(parents=True, exist_ok=True)
         (work_dir / RUN_FILE).write_text(json.dumps(identity, indent=2))
     return checkpoint
+
+
+def clear_run_state(work_dir: str | Path) -> None:
+    """Delete what a run keeps in ``work_dir`` to resume (checkpoints, rewind weights, validation
+    losses, snapshots, ``run.json``); MMEngine's logs stay."""
+    work_dir = Path(work_dir)
+    for pattern in RUN_STATE_PATTERNS:
+        for stale in work_dir.glob(pattern):
+            stale.unlink()
+    shutil.rmtree(work_dir / SNAPSHOT_DIR, ignore_errors=True)
 
 
 def checkpoint_iteration(checkpoint: Path) -> int:

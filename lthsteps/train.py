@@ -59,13 +59,12 @@ from lthsteps.distributed import (check_same_on_every_rank, end_process_group, m
 from lthsteps.files import atomic_write
 from lthsteps.masks import load_masks, sparsity_report
 from lthsteps.mm import bind_dataset, build_model, load_config
-from lthsteps.resume import OWN_CHECKPOINT, REWIND_FILE, checkpoint_iteration, resume_or_start, run_identity
+from lthsteps.resume import (OWN_CHECKPOINT, REWIND_FILE, SNAPSHOT_DIR, VAL_LOSS_FILE, checkpoint_iteration,
+                             clear_run_state, resume_or_start, run_identity)
 from lthsteps.run_contract import (check_rewind_pair, check_schedule, check_zero_off_mask, load_fitting_init,
                                    load_fitting_masks, save_weights_verified)
 
 PRETRAINED_IN_WORK_DIR = "pretrained_backbone.pth"
-SNAPSHOTS = "snapshots"  # in the work dir while training, then moved to --snapshot-dir
-VAL_LOSS = "val_loss.json"  # in the work dir while training (a resumed run keeps it), then copied to --val-loss-out
 
 
 def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, init: str | None = None,
@@ -96,14 +95,14 @@ def training_config(cfg: Config, dataset: dict, *, seed: int, work_dir: str, ini
         hooks.append(dict(type="MaskHook", mask_file=str(mask)))
     if rewind_iter is not None:
         hooks.append(dict(type="RewindCheckpointHook", iteration=rewind_iter, out_file=str(rewind_out)))
-    hooks += [dict(type="RewindCheckpointHook", iteration=n, out_file=str(Path(work_dir) / SNAPSHOTS / f"iter{n}.pth"))
+    hooks += [dict(type="RewindCheckpointHook", iteration=n, out_file=str(Path(work_dir) / SNAPSHOT_DIR / f"iter{n}.pth"))
               for n in snapshot_iters]
     if start_iter and resume_from is None:
         hooks.append(dict(type="LateResetHook", iteration=start_iter))
     if val_loss is not None:
         measurements, images = val_loss
         hooks.append(dict(type="ValLossHook", interval=val_loss_interval(cfg.train_cfg["max_iters"], measurements),
-                          out_file=str(Path(work_dir) / VAL_LOSS), num_images=images, seed=seed))
+                          out_file=str(Path(work_dir) / VAL_LOSS_FILE), num_images=images, seed=seed))
     cfg.custom_hooks = hooks
     return cfg
 
@@ -201,9 +200,9 @@ def train(cfg: Config, args: argparse.Namespace, resume_from: Path | None = None
     if args.rewind_out:
         atomic_write(args.rewind_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / REWIND_FILE, tmp))
     if args.snapshot_dir:
-        publish_snapshots(Path(args.work_dir) / SNAPSHOTS, args.snapshot_dir, args.snapshot_iters)
+        publish_snapshots(Path(args.work_dir) / SNAPSHOT_DIR, args.snapshot_dir, args.snapshot_iters)
     if args.val_loss_out:
-        atomic_write(args.val_loss_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / VAL_LOSS, tmp))
+        atomic_write(args.val_loss_out, lambda tmp: shutil.copyfile(Path(args.work_dir) / VAL_LOSS_FILE, tmp))
     if args.report:
         atomic_write(args.report, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
     return report, state
@@ -310,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         summary |= evaluate_trained(args, weights)
         summary["evaluate_seconds"] = round(time.perf_counter() - start, 2)
+    clear_run_state(args.work_dir)  # every output is written: nothing is left to resume
     print(json.dumps(summary))
     return 0
 

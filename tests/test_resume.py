@@ -1,5 +1,6 @@
 """Resuming a killed training run: which checkpoint is chosen, and a real SIGKILL of a masked round
-after an in-round checkpoint, rerun to completion from that checkpoint."""
+after an in-round checkpoint, rerun to completion from that checkpoint; a finished run leaves nothing
+to resume."""
 from __future__ import annotations
 
 import json
@@ -52,9 +53,13 @@ def test_another_runs_checkpoints_are_cleared_for_a_fresh_start(tmp_path):
     (work / "iter_4.pth").write_bytes(b"checkpoint")
     (work / "last_checkpoint").write_text("/elsewhere/work/iter_4.pth")  # moved results dir: found by name
     (work / "rewind.pth").write_bytes(b"weights")
+    (work / "val_loss.json").write_text('[{"iter": 2}]')  # a curve the new run must not continue
+    (work / "snapshots").mkdir()
+    (work / "snapshots/iter2.pth").write_bytes(b"weights")
+    (work / "20261201_000000").mkdir()  # MMEngine's log folder: kept
     assert resume_or_start(work, old) == work / "iter_4.pth"
     assert resume_or_start(work, new) is None
-    assert sorted(p.name for p in work.iterdir()) == [RUN_FILE]
+    assert sorted(p.name for p in work.iterdir()) == ["20261201_000000", RUN_FILE]
     assert json.loads((work / RUN_FILE).read_text()) == new
 
 
@@ -111,3 +116,10 @@ def test_killed_round_resumes_from_its_last_checkpoint(voc_descriptor, tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
     resumed, straight = load_state_dict(tmp_path / "weights.pth"), load_state_dict(tmp_path / "whole.pth")
     assert all(torch.equal(resumed[name], straight[name]) for name in straight)
+    # A finished run leaves nothing to resume: run again (snakemake --forcerun), it trains from the start.
+    assert last_checkpoint(work) is None and not [*work.glob("iter_*.pth"), *work.glob(RUN_FILE)]
+    again = subprocess.run(whole, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((tmp_path / "whole.json").read_text())["resumed_from_iter"] is None
+    retrained = load_state_dict(tmp_path / "whole.pth")
+    assert all(torch.equal(retrained[name], straight[name]) for name in straight)
