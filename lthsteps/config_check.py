@@ -101,7 +101,8 @@ def model_config(config: Mapping, model: str, repo: Path) -> Path:
 def check(config: Mapping, repo: Path) -> None:
     """Raise ConfigError naming every cross-reference problem of ``config`` and its fix."""
     problems = [*_results_dir(config), *_models(config, repo), *_model_configs(config, repo), *_classifiers(config), *_imagenet_transfers(config),
-                *_experiments(config), *_comparisons(config), *_task_transfers(config), *_datasets(config),
+                *_experiments(config), *_comparisons(config), *_task_transfers(config),
+                *_task_transfer_options(config, repo), *_datasets(config),
                 *_ablations(config, repo), *_analyses(config, repo), *_paper_tables(config, repo)]
     if problems:
         raise ConfigError(problems)
@@ -198,6 +199,20 @@ def _model_configs(config: Mapping, repo: Path) -> list[str]:
             problems.append(f"{where}.rewind_iter {model['rewind_iter']} is not before the end of training "
                             f"(train_cfg.max_iters {max_iters} in {path}, after cfg_options): set a rewind_iter "
                             "below it")
+    return problems
+
+
+def _task_transfer_options(config: Mapping, repo: Path) -> list[str]:
+    """Each task transfer's `cfg_options` key must exist in both experiments' model configs."""
+    from mmengine.config import Config
+
+    problems = []
+    for name, t in config.get("task_transfers", {}).items():
+        models = {config["experiments"][e]["model"] for e in t["experiments"] if e in config["experiments"]}
+        for model in sorted(m for m in models if m in config["models"] and model_config(config, m, repo).is_file()):
+            cfg = Config.fromfile(str(model_config(config, model, repo)), import_custom_modules=False)
+            problems += [f"task_transfers.{name}.cfg_options ({model}): {problem}"
+                         for problem in map(lambda key: _unknown_key(cfg, key), t.get("cfg_options") or {}) if problem]
     return problems
 
 
@@ -332,6 +347,10 @@ def _task_transfers(config: Mapping) -> list[str]:
         if set(experiments[0]["seeds"]) != set(experiments[1]["seeds"]):
             problems.append(f"task_transfers.{name}: experiments {t['experiments']} have different seeds; give them "
                             "the same")
+        if t.get("start") == "init" and t.get("values"):
+            problems.append(f"task_transfers.{name}: `start: init` moves the mask onto the target's initial weights "
+                            "(the official release); the ticket's values belong to its rewind point: drop `values` "
+                            "or use `start: rewind`")
     return problems
 
 

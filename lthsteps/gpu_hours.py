@@ -7,7 +7,8 @@ Run it from the repository root (model config paths are relative to it, as in th
 training jobs are the job plan's (``lthsteps.plan.training_runs``, which a test checks against
 ``snakemake -n``), each priced from its first iteration: ``train_dense`` and
 ``train_imagenet_transfer`` the whole schedule, ``train_round`` and ``train_task_transfer`` from the
-model's ``rewind_iter`` on (late resetting). Iterations come from the model config's ``train_cfg.max_iters`` (after the
+model's ``rewind_iter`` on (late resetting; from 0 with ``restart_schedule``, and a task transfer
+with ``start: init``). Iterations come from the model config's ``train_cfg.max_iters`` (after the
 model's ``cfg_options``), images per iteration from the schedule's total batch
 (``auto_scale_lr.base_batch_size``, else ``train_dataloader.batch_size``). The time per image is
 assumed, not measured: see ``SECONDS_PER_IMAGE``. Evaluation and the light jobs (masks, tables) are

@@ -107,6 +107,12 @@ def round_start_iter(config: Mapping, model: str) -> int:
     return 0 if m.get("restart_schedule") else m["rewind_iter"]
 
 
+def task_transfer_start_iter(config: Mapping, name: str, model: str) -> int:
+    """The iteration a task transfer into ``model`` starts at: 0 with ``start: init`` (the whole
+    schedule from the target's initial weights), else as a round of ``model``."""
+    return 0 if config["task_transfers"][name].get("start") == "init" else round_start_iter(config, model)
+
+
 def imported_tickets(config: Mapping, classifier: str) -> dict[float, Mapping]:
     """{prune percent: entry} of a classifier's ``imported_tickets``."""
     return {float(t["prune_percent"]): t for t in config["classifiers"][classifier].get("imported_tickets", [])}
@@ -209,8 +215,12 @@ def _is_own_ticket(config: Mapping, ablation: Mapping, value: str) -> bool:
 
 def snapshot_iters(config: Mapping, model: str, seed: int, max_iters: int) -> list[int]:
     """The iterations the dense run of (model, seed) saves weights at for the ablations at that seed
-    (rewind points other than the model's own, early-bird masks): sorted, each once."""
+    (rewind points other than the model's own, early-bird masks) and for task transfers that start
+    from its initial weights (iteration 0): sorted, each once."""
     iters = set()
+    for name, t in config.get("task_transfers", {}).items():
+        if t.get("start") == "init" and any(m == model and s == seed for _, m, _, s, _ in task_transfer_runs(config, name)):
+            iters.add(0)
     for name, ablation in config.get("ablations", {}).items():
         if config["experiments"][ablation["experiment"]]["model"] != model or seed not in ablation_seeds(config, name):
             continue
@@ -288,7 +298,7 @@ def training_runs(config: Mapping) -> list[TrainingRun]:
     for name, ablation in ablations.items():
         runs += _ablation_trainings(config, name, ablation)
     for name in config.get("task_transfers", {}):
-        runs += [TrainingRun("train_task_transfer", model, seed, folder, round_start_iter(config, model))
+        runs += [TrainingRun("train_task_transfer", model, seed, folder, task_transfer_start_iter(config, name, model))
                  for _, model, _, seed, folder in task_transfer_runs(config, name)]
     for name, t in imagenet.items():
         runs += [TrainingRun("train_imagenet_transfer", t["model"], s,

@@ -149,3 +149,24 @@ def test_the_schema_offers_exactly_the_registered_pruning_scopes():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     scope = schema["properties"]["strategies"]["additionalProperties"]["properties"]["scope"]
     assert scope["enum"] == list(SCOPES)
+
+
+def test_a_task_transfer_from_the_initial_weights_moves_the_mask_only():
+    config = _config()
+    config["task_transfers"]["task_transfer"] |= {"start": "init", "values": True}
+    with pytest.raises(ConfigError) as err:
+        check(config, REPO)
+    assert err.value.problems == [
+        "task_transfers.task_transfer: `start: init` moves the mask onto the target's initial weights (the official "
+        "release); the ticket's values belong to its rewind point: drop `values` or use `start: rewind`"]
+
+
+def test_a_task_transfers_misspelt_cfg_options_key_is_named_per_model():
+    config = _config()
+    config["task_transfers"]["task_transfer"]["cfg_options"] = {"param_scheduler.0.ends": 50}
+    with pytest.raises(ConfigError) as err:
+        check(config, REPO)
+    assert len(err.value.problems) == 2  # both models of the transfer
+    assert err.value.problems[0].startswith(
+        "task_transfers.task_transfer.cfg_options (keypoint_rcnn_r18_fpn): 'param_scheduler.0.ends' is not a key of "
+        "the model config; did you mean param_scheduler.0.end?")

@@ -78,3 +78,13 @@ def test_restart_schedule_trains_rounds_and_task_transfers_from_iteration_zero()
     assert starts[("train_round", "det")] == 0 and starts[("train_task_transfer", "det")] == 0
     assert starts[("train_round", "kp")] == 20 and starts[("train_task_transfer", "kp")] == 20
     assert plan.round_start_iter(config, "det") == 0 and plan.round_start_iter(CONFIG, "det") == 10
+
+
+def test_a_task_transfer_from_the_initial_weights_trains_the_whole_schedule_from_a_snapshot_at_zero():
+    config = {**CONFIG, "task_transfers": {"swap": {**CONFIG["task_transfers"]["swap"], "start": "init"}}}
+    starts = {(r.rule, r.model): r.start_iter for r in plan.training_runs(config)}
+    assert starts[("train_task_transfer", "kp")] == 0 and starts[("train_task_transfer", "det")] == 0
+    assert starts[("train_round", "kp")] == 20  # the rounds keep their rewind point
+    # Both targets' dense runs (seed 0) save their initial weights; the ImageNet transfers' seed does not.
+    assert plan.snapshot_iters(config, "kp", 0, 100) == [0] and plan.snapshot_iters(config, "det", 0, 100) == [0]
+    assert plan.snapshot_iters(config, "det", 1, 100) == [] and plan.snapshot_iters(CONFIG, "kp", 0, 100) == []

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from snakemake.utils import validate
 
@@ -282,6 +283,20 @@ def test_tiny_config_end_to_end(tiny_results):
     table = (results / "tables/task_transfer.md").read_text()
     for target, source in (("Det", "Det/Seg"), ("Det", "Keypoint"), ("Seg", "Keypoint"), ("Keypoint", "Det/Seg")):
         assert re.search(rf"\| {target} +\| {re.escape(source)} +\|", table), (target, source)
+    # `start: init`: the same mask on the target's initial weights (its dense run's iteration-0
+    # snapshot), trained for the whole schedule with the transfer's own warm-up.
+    from_init = results / "runs/keypoint_rcnn_r18_fpn/seed0/task_transfers/task_transfer_init/from_mask_rcnn"
+    init_masks, _ = load_masks(from_init / "mask.npz")
+    assert init_masks.keys() == masks.keys() and all(torch.equal(init_masks[n], masks[n]) for n in masks)
+    init = load_state_dict(from_init / "init.pth")
+    snapshot = load_state_dict(results / "runs/keypoint_rcnn_r18_fpn/seed0/dense/snapshots/iter0.pth")
+    assert all(torch.equal(init[n], snapshot[n] * init_masks[n]) if n in init_masks else torch.equal(init[n], snapshot[n])
+               for n in snapshot)
+    report = json.loads((from_init / "train.json").read_text())
+    assert report["start_iter"] == 0 and report["iterations"] == 6 and report["zeros_violations"] == {}
+    dumped = [f.read_text() for f in (from_init / "work").rglob("*.py")]  # the config MMEngine trained with
+    assert dumped and all(re.search(r"\bend=2\b", text) for text in dumped)  # the transfer's warm-up
+    assert "| Keypoint " in (results / "tables/task_transfer_init.md").read_text()
     # Fig 3 rule: changes against each experiment's own dense model, on the metric both share.
     comparison = (results / "tables/faster_vs_mask.md").read_text()
     assert "bbox mAP change" in comparison and "segm mAP change" not in comparison

@@ -85,7 +85,16 @@ def model_config(wildcards):
 
 def cfg_options(wildcards):
     """`--cfg-options k=v ...` for a model's overrides (empty string if none)."""
-    options = config["models"][wildcards.model].get("cfg_options") or {}
+    return cfg_options_arg(config["models"][wildcards.model].get("cfg_options") or {})
+
+
+def task_transfer_cfg_options(wildcards):
+    """The target model's overrides, then the task transfer's own (config `task_transfers.<name>.cfg_options`)."""
+    model = config["models"][wildcards.model].get("cfg_options") or {}
+    return cfg_options_arg(model | config["task_transfers"][wildcards.task_transfer]["cfg_options"])
+
+
+def cfg_options_arg(options):
     if not options:
         return ""
     pairs = (f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in options.items())
@@ -216,22 +225,28 @@ def imagenet_source(wildcards):
 
 def task_transfer_inputs(wildcards):
     """A task transfer's ticket (its final mask; with `values` also the source's rewind weights) and the
-    target's rewind point."""
+    target's rewind point, or with `start: init` its dense run's snapshots (iteration 0)."""
     t = config["task_transfers"][wildcards.task_transfer]
     source = config["experiments"][wildcards.source]
     inputs = {
         "source_mask": f"{plan.final_round_dir(config, wildcards.source, t['prune_percent'], wildcards.seed)}/mask.npz",
-        "target_weights": f"{DENSE.format(model=wildcards.model, seed=wildcards.seed)}/rewind.pth",
     }
+    if t["start"] == "init":  # the dense run's initial weights, a snapshot at iteration 0
+        inputs["target_snapshots"] = SNAPSHOTS.format(model=wildcards.model, seed=wildcards.seed)
+    else:
+        inputs["target_weights"] = f"{DENSE.format(model=wildcards.model, seed=wildcards.seed)}/rewind.pth"
     if t["values"]:
         inputs["source_weights"] = f"{paths.dense_dir(paths.detector(R, source['model'], wildcards.seed))}/rewind.pth"
     return inputs
 
 
 def task_transfer_args(wildcards, input):
-    """--values --source-weights (with `values`) and --groups (if configured) of a task transfer."""
+    """--target-weights (the target's rewind point or initial weights), --values --source-weights
+    (with `values`) and --groups (if configured) of a task transfer."""
     t = config["task_transfers"][wildcards.task_transfer]
-    args = [f"--values --source-weights {input.source_weights}"] if t["values"] else []
+    target = f"{input.target_snapshots}/iter0.pth" if t["start"] == "init" else input.target_weights
+    args = [f"--target-weights {target}"]
+    args += [f"--values --source-weights {input.source_weights}"] if t["values"] else []
     if "groups" in t:  # else lthsteps.task_transfer's default: up to the box head
         args.append(f"--groups {','.join(t['groups'])}")
     return " ".join(args)

@@ -1,6 +1,7 @@
 # Task transfer (the paper's Appendix B, Table 5): each of two experiments' tickets at one prune
 # percent goes into the other's model up to the box head (its mask on the target's rewind weights,
-# or with `values` the ticket's values too), trains from the target's rewind point, and is
+# or with `values` the ticket's values too), trains from the target's rewind point (`start: init`:
+# its mask on the target's initial weights, the whole schedule, as the official release), and is
 # evaluated; a table puts the transferred tickets next to the direct ones.
 
 
@@ -21,8 +22,7 @@ rule task_transfer:
     params:
         args=task_transfer_args,
     shell:
-        "python -m lthsteps.task_transfer --source-mask {input.source_mask}"
-        " --target-weights {input.target_weights} {params.args}"
+        "python -m lthsteps.task_transfer --source-mask {input.source_mask} {params.args}"
         " --out-weights {output.init} --out-mask {output.mask} --report {output.report} > {log} 2>&1"
 
 
@@ -45,8 +45,8 @@ rule train_task_transfer:
         **TRAIN,
     params:
         work_dir=f"{TASK_TRANSFER}/work",
-        start_iter=lambda wildcards: plan.round_start_iter(config, wildcards.model),
-        options=cfg_options,
+        start_iter=lambda wildcards: plan.task_transfer_start_iter(config, wildcards.task_transfer, wildcards.model),
+        options=task_transfer_cfg_options,
     shell:
         f"{TRAIN_TICKET} > {{log}} 2>&1"
 
