@@ -2,8 +2,9 @@
 (e.g. Mask R-CNN, det/seg) moved to another (Keypoint R-CNN) and the reverse.
 
 The source's mask of every parameter of the transferred module groups goes onto the target's own
-weights (its rewind point), which keep their values where the mask keeps them: what the official
-release does (``task_transfer`` applies the source's mask to the target's own initial weights).
+weights, which keep their values where the mask keeps them: its rewind point, or its initial weights,
+what the official release does (``task_transfer`` applies the source's mask to the target's own
+initial weights; the workflow's ``task_transfers.<name>.start``).
 With ``values`` (``--values``) the source's values move too, the source's ticket itself — what the
 paper's text says ("we transfer all values till box head modules, after which the model structures
 differ"). Either way the target keeps its own weights, dense, everywhere else (its task's head).
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                              "code transfers the mask onto the target's own weights)")
     parser.add_argument("--source-weights", help="the ticket's values (source rewind weights), with --values")
     parser.add_argument("--source-mask", required=True, help="the ticket's mask file")
-    parser.add_argument("--target-weights", required=True, help="the target detector's weights (its rewind point)")
+    parser.add_argument("--target-weights", required=True, help="the target detector's weights (its rewind point or initial weights)")
     parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS), help="comma-separated module groups to transfer")
     parser.add_argument("--out-weights", required=True)
     parser.add_argument("--out-mask", required=True)

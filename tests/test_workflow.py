@@ -73,6 +73,12 @@ def test_dry_run_of_every_shipped_config(config_file, tmp_path):
     assert sorted(trained) == sorted(run.folder for run in runs) and len(set(trained)) == len(trained)
     assert Counter(run.rule for run in runs) == {rule: table[rule] for rule in DETECTOR_TRAINING if rule in table}
     assert table.get("task_transfer", 0) == table.get("train_task_transfer", 0)
+    # A task transfer's target weights: the rewind point, or with `start: init` the dense run at iteration 0.
+    for name, t in config.get("task_transfers", {}).items():
+        targets = re.findall(rf"-m lthsteps\.task_transfer .*?--target-weights (\S+) .*?/task_transfers/{name}/", proc.stdout)
+        start = "snapshots/iter0.pth" if t["start"] == "init" else "rewind.pth"
+        assert len(targets) == 2 * len(config["experiments"][t["experiments"][0]]["seeds"]), (name, targets)
+        assert all(w.endswith(f"/dense/{start}") for w in targets), (name, targets)
     assert table.get("map_imagenet_mask", 0) == table.get("train_imagenet_transfer", 0)
     # Every detector training job evaluates what it trained: there is no evaluation job of its own.
     assert "evaluate" not in table
@@ -283,20 +289,16 @@ def test_tiny_config_end_to_end(tiny_results):
     table = (results / "tables/task_transfer.md").read_text()
     for target, source in (("Det", "Det/Seg"), ("Det", "Keypoint"), ("Seg", "Keypoint"), ("Keypoint", "Det/Seg")):
         assert re.search(rf"\| {target} +\| {re.escape(source)} +\|", table), (target, source)
-    # `start: init`: the same mask on the target's initial weights (its dense run's iteration-0
-    # snapshot), trained for the whole schedule with the transfer's own warm-up.
-    from_init = results / "runs/keypoint_rcnn_r18_fpn/seed0/task_transfers/task_transfer_init/from_mask_rcnn"
-    init_masks, _ = load_masks(from_init / "mask.npz")
-    assert init_masks.keys() == masks.keys() and all(torch.equal(init_masks[n], masks[n]) for n in masks)
-    init = load_state_dict(from_init / "init.pth")
+    # `start: init` (as the paper config): the mask on the target's initial weights (its dense run's
+    # iteration-0 snapshot), trained for the whole schedule with the transfer's own warm-up.
+    init = load_state_dict(moved / "init.pth")
     snapshot = load_state_dict(results / "runs/keypoint_rcnn_r18_fpn/seed0/dense/snapshots/iter0.pth")
-    assert all(torch.equal(init[n], snapshot[n] * init_masks[n]) if n in init_masks else torch.equal(init[n], snapshot[n])
+    assert all(torch.equal(init[n], snapshot[n] * masks[n]) if n in masks else torch.equal(init[n], snapshot[n])
                for n in snapshot)
-    report = json.loads((from_init / "train.json").read_text())
+    report = json.loads((moved / "train.json").read_text())
     assert report["start_iter"] == 0 and report["iterations"] == 6 and report["zeros_violations"] == {}
-    dumped = [f.read_text() for f in (from_init / "work").rglob("*.py")]  # the config MMEngine trained with
+    dumped = [f.read_text() for f in (moved / "work").rglob("*.py")]  # the config MMEngine trained with
     assert dumped and all(re.search(r"\bend=2\b", text) for text in dumped)  # the transfer's warm-up
-    assert "| Keypoint " in (results / "tables/task_transfer_init.md").read_text()
     # Fig 3 rule: changes against each experiment's own dense model, on the metric both share.
     comparison = (results / "tables/faster_vs_mask.md").read_text()
     assert "bbox mAP change" in comparison and "segm mAP change" not in comparison
