@@ -211,8 +211,8 @@ def _task_transfer_options(config: Mapping, repo: Path) -> list[str]:
         models = {config["experiments"][e]["model"] for e in t["experiments"] if e in config["experiments"]}
         for model in sorted(m for m in models if m in config["models"] and model_config(config, m, repo).is_file()):
             cfg = Config.fromfile(str(model_config(config, model, repo)), import_custom_modules=False)
-            problems += [f"task_transfers.{name}.cfg_options ({model}): {problem}"
-                         for problem in map(lambda key: _unknown_key(cfg, key), t.get("cfg_options") or {}) if problem]
+            bad = [_unknown_key(cfg, key) for key in t.get("cfg_options") or {}]
+            problems += [f"task_transfers.{name}.cfg_options ({model}): {problem}" for problem in bad if problem]
     return problems
 
 
