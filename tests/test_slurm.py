@@ -127,10 +127,16 @@ def sbatch_calls(log: str) -> dict[str, str]:
 
 
 def test_tiny_pipeline_gives_the_local_results(slurm, tmp_path):
-    local = snakemake(slurm, "--cores", "2", "--resources", f"gpu={FAKE_GPUS}",
-                      "--configfile", str(tiny_config(tmp_path, "local")))
-    assert local.returncode == 0, local.stderr[-3000:]
-    remote = on_slurm(slurm, "--verbose", "--configfile", str(tiny_config(tmp_path, "slurm")))
+    # Both runs at once: the SLURM run spends much of its time waiting on submissions and polls,
+    # which the local run's jobs fill (the two write to different results dirs).
+    local = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "--resources", f"gpu={FAKE_GPUS}",
+                              "--configfile", str(tiny_config(tmp_path, "local"))],
+                             cwd=REPO, env=job_env(slurm), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        remote = on_slurm(slurm, "--verbose", "--configfile", str(tiny_config(tmp_path, "slurm")))
+    finally:
+        local_output = local.communicate(timeout=1800)[0]
+    assert local.returncode == 0, local_output[-3000:]
     assert remote.returncode == 0, remote.stdout[-3000:] + remote.stderr[-3000:]
 
     expected, got = comparable_results(tmp_path / "local"), comparable_results(tmp_path / "slurm")
