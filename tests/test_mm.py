@@ -12,6 +12,17 @@ FASTER_CONFIG = REPO / "config/models/faster-rcnn_r18-c4_tiny.py"
 KEYPOINT_CONFIG = REPO / "config/models/keypoint-rcnn_r18-fpn_tiny.py"
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "config/models").glob("*.py")), ids=lambda p: p.name)
+def test_loaded_config_is_the_file_and_its_printed_text_loads_back(path):
+    from mmengine.config import Config
+
+    stock, ours = Config.fromfile(str(path)).to_dict(), load_config(path)
+    added = {"custom_imports": ours.custom_imports, "default_scope": ours.default_scope}
+    assert ours.to_dict() == stock | added
+    # The text the Runner logs and dumps (unformatted) is the same config.
+    assert Config.fromstring(ours.pretty_text, ".py").to_dict() == ours.to_dict()
+
+
 def test_model_tasks_follow_the_heads():
     assert model_tasks(load_config(FASTER_CONFIG)) == ("bbox",)
     assert model_tasks(load_config(MASK_CONFIG)) == ("bbox", "segm")
