@@ -324,6 +324,15 @@ def child_startup(repo: Path, model_name: str, descriptor_file: str, warmup: int
 # ----------------------------------------------------------------------------------------------
 # Parent: data, child processes, CLI jobs, the table.
 
+def _process_setup_as_jobs_do() -> None:
+    """The checkout's own process set-up, which its jobs' mains do first (absent before it existed)."""
+    try:
+        from lthsteps.allocator import keep_freed_memory
+    except ImportError:
+        return
+    keep_freed_memory()
+
+
 def run_child(repo: Path, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1")
     cmd = [sys.executable, str(HERE), "--child", *args, "--repo", str(repo), "--launched", repr(time.time())]
@@ -531,6 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        _process_setup_as_jobs_do()
         kind, *rest = args.child
         if kind == "split":
             out = child_detector_split(args.repo, rest[0], rest[1], int(rest[2]), int(rest[3]))

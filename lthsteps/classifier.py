@@ -29,6 +29,7 @@ from torch import nn
 from torchvision import datasets, transforms
 from torchvision.models import resnet
 
+from lthsteps.allocator import keep_freed_memory
 from lthsteps.autocast import autocast_pays, forward_autocast
 from lthsteps.channels_last_pool import ChannelsLastMaxPool2d
 from lthsteps.checkpoints import save_state_dict
@@ -204,6 +205,7 @@ def check_inputs(model: nn.Module, args: argparse.Namespace) -> tuple[dict, dict
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    keep_freed_memory()
     torch.set_num_threads(args.threads)
     try:  # bad input: one line naming the problem and the fix, before any training
         train_set, val_set = image_folders(args.data, args.image_size, args.cache_images)

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
+from lthsteps.allocator import keep_freed_memory
 from lthsteps.checkpoints import load_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
 from lthsteps.files import atomic_write, umask
@@ -152,6 +153,7 @@ def evaluate(cfg, descriptor: dict, weights: dict[str, torch.Tensor], weights_na
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    keep_freed_memory()
     torch.set_num_threads(args.threads)
     try:
         weights = load_state_dict(args.weights)

@@ -50,6 +50,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 
+from lthsteps.allocator import keep_freed_memory
 from lthsteps.backbone import map_backbone
 from lthsteps.checkpoints import load_state_dict, save_state_dict
 from lthsteps.datasets import DatasetError, load_descriptor
@@ -289,6 +290,7 @@ def evaluate_trained(args: argparse.Namespace, weights: dict[str, torch.Tensor])
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    keep_freed_memory()
     if args.launcher == "pytorch":
         start_process_group()  # before prepare(): rank 0 claims the work dir while the others wait
     try:
