@@ -6,8 +6,8 @@ threshold is returned to the kernel, so the next iteration faults the same pages
 Faster R-CNN round 2.9 million minor page faults and 4.6 s of system time out of 77 s. Raising the
 thresholds -- what ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` / ``MALLOC_TOP_PAD_`` do
 when set before a process starts -- keeps those pages: the same round took 0.26 million faults and
-0.85 s of system time, 4.4% less wall time, with bit-identical weights (the arithmetic is untouched).
-docs/studies/default-cost.md §14 has the measurement.
+0.85 s of system time, 4.4% less wall time, with bit-identical weights (the arithmetic is untouched):
+docs/studies/default-cost.md §13 (set through those variables) and §14 (this module).
 
 No library does this for a running process (jemalloc and tcmalloc need ``LD_PRELOAD`` at start, and
 were not faster here), so it is glibc's own ``mallopt``, called through ctypes. On any other C library
