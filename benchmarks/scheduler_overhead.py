@@ -11,8 +11,10 @@ threads it had at once.
 Why: every pass of Snakemake 9's scheduling loop starts a ``threading.Timer`` that wakes the loop
 again one rate-limit window later (1 s by default), and every finished job starts a pass, so the
 number of timers that wake it grows by one per finished job; late in the default's 225 jobs the
-loop ran over a hundred times a second. A window of a day keeps the timers asleep, and job
-completions still wake the loop. Not a test: it prints its figures. Linux only (``/proc``).
+loop ran over a hundred times a second. A longer window makes the wake-ups rarer (job completions
+still wake the loop), but Python waits for the last timer at exit, so Snakemake ends up to one window
+after its last job: that is the trade the wall column shows. Not a test: it prints its figures. Linux
+only (``/proc``).
 """
 from __future__ import annotations
 

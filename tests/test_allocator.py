@@ -4,6 +4,7 @@ pass (the constructed contrast that shows the setting is what changes it)."""
 from __future__ import annotations
 
 import platform
+import resource
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 
 BLOCK_MIB, BLOCKS, PASSES = 8, 4, 10
-PAGES_TOUCHED = PASSES * BLOCKS * BLOCK_MIB * 1024 * 1024 // 4096
+PAGES_TOUCHED = PASSES * BLOCKS * BLOCK_MIB * 1024 * 1024 // resource.getpagesize()
 
 # Four 8 MiB blocks: above glibc's default mmap threshold (128 KiB), and freed together they leave a
 # heap top above its default trim threshold, so both of glibc's give-backs are exercised.
